@@ -1,0 +1,40 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { AuthModule } from './auth/auth.module';
+import { AuthGuard } from './core/auth/auth.guard';
+import { dataSourceOptions } from './core/database/data-source-options';
+import type { Env } from './core/env/env';
+import { EnvModule } from './core/env/env.module';
+import { AllExceptionsFilter } from './core/errors/all-exceptions.filter';
+import { AppValidationPipe } from './core/http/app-validation.pipe';
+import { RequestBodyGuard } from './core/http/request-body.guard';
+import { RedisModule } from './core/redis/redis.module';
+import { HealthModule } from './health/health.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  /** Every role gets health checks; the HTTP API's modules only where ROLE serves it. */
+  static forRoot(env: Env): DynamicModule {
+    const api = env.ROLE !== 'worker';
+    return {
+      module: AppModule,
+      imports: [
+        EnvModule.forRoot(env),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 0 }),
+        RedisModule,
+        HealthModule,
+        ...(api ? [UsersModule, AuthModule] : []),
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useClass: AppValidationPipe },
+        { provide: APP_GUARD, useClass: RequestBodyGuard },
+        // A worker serves only the public health routes, so it has no guard to satisfy.
+        ...(api ? [{ provide: APP_GUARD, useClass: AuthGuard }] : []),
+      ],
+    };
+  }
+}

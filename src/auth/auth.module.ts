@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { UsersModule } from '../users/users.module';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysService } from './api-keys.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { JwtStrategy } from './jwt.strategy';
+import { JwtSecretModule } from './jwt-secret.module';
+import { JWT_SECRET } from './jwt-secret.provider';
+import { LoginLimiterService } from './login-limiter.service';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([ApiKeyEntity]),
+    UsersModule,
+    JwtSecretModule,
+    PassportModule,
+    JwtModule.registerAsync({
+      imports: [JwtSecretModule],
+      inject: [JWT_SECRET],
+      useFactory: (secret: string) => ({
+        secret,
+        signOptions: { algorithm: 'HS256' },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  controllers: [AuthController, ApiKeysController],
+  providers: [AuthService, ApiKeysService, JwtStrategy, LoginLimiterService],
+  exports: [ApiKeysService],
+})
+export class AuthModule {}

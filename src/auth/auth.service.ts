@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+
+import { EnvService } from '../core/env/env.service';
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { hashPassword, randomSecret, verifyPassword } from '../core/security/password';
+import { UsersService } from '../users/users.service';
+import type { LoginDto, TokenResponseDto } from './dto/login.dto';
+import { LoginLimiterService } from './login-limiter.service';
+
+@Injectable()
+export class AuthService {
+  // Verified against when the e-mail is unknown, so both failures take the same time.
+  private readonly dummyHash = hashPassword(randomSecret());
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly jwt: JwtService,
+    private readonly limiter: LoginLimiterService,
+    private readonly env: EnvService,
+  ) {}
+
+  async login(dto: LoginDto, address: string): Promise<TokenResponseDto> {
+    const email = dto.email.trim().toLowerCase();
+    await this.limiter.assertAllowed(email, address);
+    const user = await this.users.findByEmail(email);
+    const ok = await verifyPassword(user?.passwordHash ?? (await this.dummyHash), dto.password);
+    if (!user || !ok) {
+      await this.limiter.recordFailure(email, address);
+      throw new AppException(ErrorCode.INVALID_CREDENTIALS);
+    }
+    if (user.disabled) throw new AppException(ErrorCode.FORBIDDEN, 'This account is disabled');
+    const expiresIn = this.env.get('jwtExpiresInSeconds');
+    const accessToken = await this.jwt.signAsync({ sub: user.id }, { expiresIn });
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn };
+  }
+}

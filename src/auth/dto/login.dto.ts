@@ -1,0 +1,20 @@
+import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+
+export class LoginDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(254)
+  @IsEmail()
+  email: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  password: string;
+}
+
+export interface TokenResponseDto {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}

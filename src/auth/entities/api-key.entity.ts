@@ -1,0 +1,37 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+
+import { UserEntity } from '../../users/entities/user.entity';
+
+@Entity({ name: 'api_keys' })
+@Index('ix_api_keys_user_created', ['userId', 'createdAt'])
+export class ApiKeyEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: UserEntity;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  prefix: string;
+
+  /** SHA-256 of the key: keys are 256-bit random, so a fast hash is safe and allows lookup. */
+  @Index('ux_api_keys_key_hash', { unique: true })
+  @Column({ name: 'key_hash', type: 'varchar', length: 64 })
+  keyHash: string;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: Date, nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ name: 'last_used_at', type: Date, nullable: true })
+  lastUsedAt: Date | null;
+}

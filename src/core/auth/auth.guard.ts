@@ -1,0 +1,53 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+
+import { ApiKeysService } from '../../auth/api-keys.service';
+import type { Role } from '../../users/entities/user.entity';
+import { AppException } from '../errors/app.exception';
+import { ErrorCode } from '../errors/error-code';
+import type { Principal } from './principal';
+import { IS_PUBLIC } from './public.decorator';
+import { ROLES_KEY } from './roles.decorator';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * The one guard in front of every route: an API key (`oc_…`) or a JWT from login,
+ * then the route's roles. Public routes opt out with @Public().
+ */
+@Injectable()
+export class AuthGuard extends PassportAuthGuard('jwt') {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeysService,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+
+    const req = context.switchToHttp().getRequest<Request>();
+    const match = BEARER.exec(req.headers.authorization ?? '');
+    if (!match) throw new AppException(ErrorCode.UNAUTHORIZED);
+
+    if (match[1].startsWith('oc_')) {
+      req.user = await this.apiKeys.authenticate(match[1]);
+    } else {
+      await super.canActivate(context);
+    }
+
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (roles && !roles.includes(req.user!.role)) throw new AppException(ErrorCode.FORBIDDEN);
+    return true;
+  }
+
+  override handleRequest<T = Principal>(err: unknown, user: T | false): T {
+    if (err) throw err instanceof AppException ? err : new AppException(ErrorCode.INVALID_TOKEN);
+    if (!user) throw new AppException(ErrorCode.INVALID_TOKEN);
+    return user;
+  }
+}

@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import type { DataSourceOptions } from 'typeorm';
+
+import type { Env } from '../env/env';
+import { ENTITIES } from './entities';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
+
+/** The one place that turns DATABASE_URL into TypeORM options, for the app and the CLI alike. */
+export function dataSourceOptions(env: Env): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    synchronize: false,
+    migrationsRun: env.DB_MIGRATE,
+    migrationsTableName: 'typeorm_migrations',
+    logging: ['error'] as 'error'[],
+  };
+  if (env.database.type === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      url: env.database.url,
+      migrations: POSTGRES_MIGRATIONS,
+      connectTimeoutMS: 5000,
+      extra: { max: 10 },
+    };
+  }
+  if (env.database.path !== ':memory:') mkdirSync(dirname(env.database.path), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: env.database.path,
+    migrations: SQLITE_MIGRATIONS,
+    enableWAL: true,
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+/** Every environment variable the server reads, with its default. */
+export class EnvSchema {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+
+  @IsIn(['api', 'worker', 'all'])
+  ROLE = 'all';
+
+  @Type(() => Number)
+  @IsInt({ message: 'PORT must be an integer' })
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'DATABASE_URL must be sqlite:<file> or postgres://user:pass@host:port/db',
+  })
+  DATABASE_URL = 'sqlite:./data/openclaw.db';
+
+  @Transform(toBoolean)
+  @IsIn([true, false], { message: 'DB_MIGRATE must be true or false' })
+  DB_MIGRATE: boolean = true;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://host:port[/db]' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
+  JWT_SECRET?: string;
+
+  @Matches(/^\d+[smhd]?$/, {
+    message: 'JWT_EXPIRES_IN must be seconds or a number with s, m, h or d (e.g. 1h)',
+  })
+  JWT_EXPIRES_IN = '1h';
+
+  @IsOptional()
+  @IsEmail({}, { message: 'ADMIN_EMAIL must be an e-mail address' })
+  ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters long' })
+  @MaxLength(128, { message: 'ADMIN_PASSWORD must be at most 128 characters long' })
+  ADMIN_PASSWORD?: string;
+
+  @IsString()
+  DATA_DIR = './data';
+
+  @Matches(/^\d+(b|kb|mb)?$/i, {
+    message: 'BODY_LIMIT must be bytes or a size such as 512kb or 1mb',
+  })
+  BODY_LIMIT = '1mb';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'verbose'])
+  LOG_LEVEL = 'info';
+
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  @Type(() => Number)
+  @IsInt({ message: 'RATE_LIMIT_LOGIN_PER_MINUTE must be an integer' })
+  @Min(1)
+  RATE_LIMIT_LOGIN_PER_MINUTE = 10;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+}
+
+export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
+  'JWT_SECRET',
+  'ADMIN_EMAIL',
+  'ADMIN_PASSWORD',
+  'CORS_ORIGINS',
+]);

@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { config as loadDotenv } from 'dotenv';
+
+import { ENV_KEYS, EnvSchema } from './env.schema';
+
+export type DatabaseTarget =
+  { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; host: string; port: number };
+
+/** The validated environment plus values derived from it once. */
+export interface Env extends Readonly<Omit<EnvSchema, 'DB_MIGRATE'>> {
+  readonly DB_MIGRATE: boolean;
+  readonly database: DatabaseTarget;
+  readonly redis: { url: string; host: string; port: number };
+  readonly jwtExpiresInSeconds: number;
+  readonly bodyLimitBytes: number;
+  readonly corsOrigins: string[];
+  readonly isProduction: boolean;
+}
+
+export class EnvValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const UNIT_BYTES: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+function parseDuration(value: string): number {
+  const m = /^(\d+)([smhd]?)$/.exec(value)!;
+  return Number(m[1]) * UNIT_SECONDS[m[2] || 's'];
+}
+
+function parseSize(value: string): number {
+  const m = /^(\d+)(b|kb|mb)?$/i.exec(value)!;
+  return Number(m[1]) * UNIT_BYTES[(m[2] || 'b').toLowerCase()];
+}
+
+function flatten(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((message) =>
+      message.startsWith(e.property) ? message : `${e.property}: ${message}`,
+    ),
+  );
+}
+
+function parseHostPort(raw: string, defaultPort: number): { host: string; port: number } {
+  const url = new URL(raw);
+  return { host: url.hostname || '127.0.0.1', port: url.port ? Number(url.port) : defaultPort };
+}
+
+function deriveDatabase(url: string): DatabaseTarget {
+  if (url.startsWith('sqlite:')) return { type: 'sqlite', path: url.slice('sqlite:'.length) };
+  return { type: 'postgres', url, ...parseHostPort(url, 5432) };
+}
+
+/**
+ * Reads the environment once (a .env file fills in what is not set) and validates it.
+ * Throws EnvValidationError with one line per bad variable.
+ */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = true): Env {
+  if (readDotenv) loadDotenv({ quiet: true } as never);
+  const raw: Record<string, string> = {};
+  for (const key of ENV_KEYS) {
+    const value = source[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  const schema = plainToInstance(EnvSchema, raw, { exposeDefaultValues: true });
+  const problems = flatten(validateSync(schema));
+  if (schema.NODE_ENV === 'production' && !schema.JWT_SECRET) {
+    problems.push(
+      'JWT_SECRET is required when NODE_ENV=production (at least 32 random characters)',
+    );
+  }
+  if (Boolean(schema.ADMIN_EMAIL) !== Boolean(schema.ADMIN_PASSWORD)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  if (problems.length > 0) throw new EnvValidationError(problems);
+
+  return Object.freeze({
+    ...schema,
+    DB_MIGRATE: schema.DB_MIGRATE,
+    ADMIN_EMAIL: schema.ADMIN_EMAIL?.toLowerCase(),
+    database: deriveDatabase(schema.DATABASE_URL),
+    redis: { url: schema.REDIS_URL, ...parseHostPort(schema.REDIS_URL, 6379) },
+    jwtExpiresInSeconds: parseDuration(schema.JWT_EXPIRES_IN),
+    bodyLimitBytes: parseSize(schema.BODY_LIMIT),
+    corsOrigins: (schema.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    isProduction: schema.NODE_ENV === 'production',
+  });
+}

@@ -1,0 +1,82 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+import { AppException } from './app.exception';
+import { ErrorCode } from './error-code';
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: ErrorCode.VALIDATION_ERROR,
+  401: ErrorCode.UNAUTHORIZED,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  409: ErrorCode.CONFLICT,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  429: ErrorCode.RATE_LIMIT,
+  502: ErrorCode.UPSTREAM_ERROR,
+  503: ErrorCode.SERVICE_UNAVAILABLE,
+  504: ErrorCode.UPSTREAM_TIMEOUT,
+};
+
+/** Errors raised by body-parser carry a `type` and a `status`. */
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/**
+ * Turns anything thrown into an AppException. Unknown errors become INTERNAL_ERROR,
+ * and nothing of their message reaches the caller.
+ */
+export function toAppException(exception: unknown): AppException | undefined {
+  if (exception instanceof AppException) return exception;
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = STATUS_CODES[status];
+    if (code === ErrorCode.NOT_FOUND) {
+      return new AppException(ErrorCode.NOT_FOUND);
+    }
+    if (code) return new AppException(code);
+    if (status < 500) return new AppException(ErrorCode.VALIDATION_ERROR, exception.message);
+    return undefined;
+  }
+  const bp = exception as BodyParserError | null;
+  if (bp && typeof bp === 'object' && typeof bp.type === 'string') {
+    if (bp.type === 'entity.parse.failed') return new AppException(ErrorCode.INVALID_JSON);
+    if (bp.type === 'entity.too.large') return new AppException(ErrorCode.PAYLOAD_TOO_LARGE);
+    if (bp.type === 'encoding.unsupported' || bp.type === 'charset.unsupported') {
+      return new AppException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Unsupported body encoding');
+    }
+    if (bp.status && bp.status >= 400 && bp.status < 500) {
+      return new AppException(ErrorCode.VALIDATION_ERROR, 'The request body could not be read');
+    }
+  }
+  return undefined;
+}
+
+export function sendError(exception: unknown, req: Request, res: Response, logger: Logger): void {
+  let error = toAppException(exception);
+  if (!error) {
+    const cause = exception instanceof Error ? (exception.stack ?? exception.message) : exception;
+    logger.error(
+      `Unhandled error on ${req.method} ${req.path} [request ${req.id}]: ${String(cause)}`,
+    );
+    error = new AppException(ErrorCode.INTERNAL_ERROR);
+  }
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.status(error.getStatus()).json(error.toBody());
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendError(exception, http.getRequest<Request>(), http.getResponse<Response>(), this.logger);
+  }
+}

@@ -1,0 +1,19 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+
+import type { Env } from '../env/env';
+import { jsonBodyParsing } from './body-parsing';
+import { requestId } from './request-id.middleware';
+
+export const API_PREFIX = 'api/v1';
+
+/** HTTP settings shared by main.ts and the e2e tests, so both run the same stack. */
+export function configureApp(app: NestExpressApplication, env: Env): void {
+  app.disable('x-powered-by');
+  app.use(requestId);
+  app.use(...jsonBodyParsing(env.bodyLimitBytes));
+  if (env.corsOrigins.length > 0) {
+    app.enableCors({ origin: env.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-Session-Id'] });
+  }
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  app.enableShutdownHooks();
+}

@@ -1,0 +1,14 @@
+import type { Principal } from '../auth/principal';
+
+declare global {
+   
+  namespace Express {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface User extends Principal {}
+    interface Request {
+      id: string;
+      /** A body that could not be read, raised once a route matches. */
+      bodyError?: unknown;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export type SortOrder = 'asc' | 'desc';
+
+/** `?limit&offset&order` of every list endpoint; out-of-range values are a 400, never clamped. */
+export class ListQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 50;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset: number = 0;
+
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
+  order: SortOrder = 'desc';
+}
+
+export interface Page<T> {
+  data: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export function page<T>(data: T[], total: number, query: ListQueryDto): Page<T> {
+  return { data, total, limit: query.limit, offset: query.offset };
+}

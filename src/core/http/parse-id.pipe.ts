@@ -1,0 +1,17 @@
+import { Injectable, PipeTransform } from '@nestjs/common';
+
+import { AppException } from '../errors/app.exception';
+import { ErrorCode } from '../errors/error-code';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A malformed id can match nothing, so it is the resource's 404 rather than a 400 or a 500. */
+@Injectable()
+export class ParseIdPipe implements PipeTransform<string, string> {
+  constructor(private readonly notFound: ErrorCode) {}
+
+  transform(value: string): string {
+    if (typeof value !== 'string' || !UUID.test(value)) throw new AppException(this.notFound);
+    return value.toLowerCase();
+  }
+}

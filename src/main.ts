@@ -1,0 +1,46 @@
+import { Logger } from '@nestjs/common';
+
+import { EnvValidationError, loadEnv } from './core/env/env';
+import { createApp } from './core/startup/create-app';
+import { preflight,PreflightError } from './core/startup/preflight';
+import { AdminBootstrapError } from './users/admin-bootstrap.service';
+
+/** Start-up problems a user can fix get one line on stderr, never a stack trace. */
+function fail(lines: string[]): never {
+  for (const line of lines) process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (err) {
+    if (err instanceof EnvValidationError) {
+      fail(err.problems.map((p) => `Configuration error: ${p}`));
+    }
+    throw err;
+  }
+  try {
+    await preflight(env);
+  } catch (err) {
+    if (err instanceof PreflightError) fail([err.message]);
+    throw err;
+  }
+  let app;
+  try {
+    app = await createApp(env);
+    await app.listen(env.PORT, env.HOST);
+  } catch (err) {
+    if (err instanceof AdminBootstrapError) fail([err.message]);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE')
+      fail([`Port ${env.PORT} is already in use. Stop the other process or set PORT.`]);
+    throw err;
+  }
+  new Logger('Main').log(`OpenClaw (${env.ROLE}) listening on http://${env.HOST}:${env.PORT}`);
+}
+
+main().catch((err: Error) => {
+  fail([`Start-up failed: ${err.message}`]);
+});

@@ -1,0 +1,29 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+import { TimestampedEntity } from '../../core/database/timestamped.entity';
+
+export type Role = 'admin' | 'user';
+export const ROLES: readonly Role[] = ['admin', 'user'];
+
+@Entity({ name: 'users' })
+@Index('ix_users_created_at', ['createdAt'])
+export class UserEntity extends TimestampedEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('ux_users_email', { unique: true })
+  @Column({ type: 'varchar', length: 254 })
+  email: string;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  name: string | null;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 255 })
+  passwordHash: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role: Role;
+
+  @Column({ type: 'boolean', default: false })
+  disabled: boolean;
+}

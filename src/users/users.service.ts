@@ -1,0 +1,173 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+
+import type { Principal } from '../core/auth/principal';
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
+import { hashPassword } from '../core/security/password';
+import type { CreateUserDto } from './dto/create-user.dto';
+import type { UpdateUserDto } from './dto/update-user.dto';
+import type { UserResponseDto } from './dto/user-response.dto';
+import { UserEntity } from './entities/user.entity';
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  if (!(err instanceof QueryFailedError)) return false;
+  const e = err.driverError as { code?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+const EMAIL_TAKEN = 'A user with this email already exists';
+const LAST_ADMIN = 'This would leave no active admin: make another user an active admin first';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ email: normalizeEmail(email) });
+  }
+
+  async create(dto: CreateUserDto): Promise<UserResponseDto> {
+    const entity = this.users.create({
+      email: normalizeEmail(dto.email),
+      name: dto.name ?? null,
+      passwordHash: await hashPassword(dto.password),
+      role: dto.role ?? 'user',
+      disabled: false,
+    });
+    try {
+      return this.toResponse(await this.users.save(entity));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);
+      throw err;
+    }
+  }
+
+  async list(query: ListQueryDto): Promise<Page<UserResponseDto>> {
+    const [rows, total] = await this.users.findAndCount({
+      order: { createdAt: query.order, id: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return page(
+      rows.map((u) => this.toResponse(u)),
+      total,
+      query,
+    );
+  }
+
+  /** Admins see anyone; a user sees only themself, and anyone else is a 404. */
+  async get(actor: Principal, id: string): Promise<UserResponseDto> {
+    return this.toResponse(await this.findVisible(actor, id));
+  }
+
+  async update(actor: Principal, id: string, dto: UpdateUserDto): Promise<UserResponseDto> {
+    const isAdmin = actor.role === 'admin';
+    await this.findVisible(actor, id);
+    if (!isAdmin && (dto.role !== undefined || dto.disabled !== undefined)) {
+      throw new AppException(ErrorCode.FORBIDDEN, 'Only an admin may change role or disabled');
+    }
+    const passwordHash = dto.password !== undefined ? await hashPassword(dto.password) : undefined;
+    try {
+      const saved = await this.dataSource.transaction(async (tx) => {
+        const user = await this.lockUser(tx, id);
+        const losesAdmin =
+          user.role === 'admin' &&
+          !user.disabled &&
+          ((dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true);
+        if (losesAdmin) await this.assertAnotherActiveAdmin(tx, id);
+        if (dto.name !== undefined) user.name = dto.name;
+        if (dto.email !== undefined) user.email = normalizeEmail(dto.email);
+        if (passwordHash !== undefined) user.passwordHash = passwordHash;
+        if (dto.role !== undefined) user.role = dto.role;
+        if (dto.disabled !== undefined) user.disabled = dto.disabled;
+        return tx.save(user);
+      });
+      return this.toResponse(saved);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);
+      throw err;
+    }
+  }
+
+  /** Removes the user; their keys (and later sessions and webhooks) go with them by cascade. */
+  async remove(id: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const user = await this.lockUser(tx, id);
+      if (user.role === 'admin' && !user.disabled) await this.assertAnotherActiveAdmin(tx, id);
+      await tx.delete(UserEntity, { id });
+    });
+  }
+
+  async countAdmins(): Promise<number> {
+    return this.users.countBy({ role: 'admin' });
+  }
+
+  /** Creates a user with a ready hash; a taken e-mail yields null instead of an error. */
+  async insertIfAbsent(entity: Partial<UserEntity>): Promise<UserEntity | null> {
+    try {
+      return await this.users.save(this.users.create(entity));
+    } catch (err) {
+      if (isUniqueViolation(err)) return null;
+      throw err;
+    }
+  }
+
+  private async findVisible(actor: Principal, id: string): Promise<UserEntity> {
+    if (actor.role !== 'admin' && actor.userId !== id)
+      throw new AppException(ErrorCode.USER_NOT_FOUND);
+    const user = await this.findById(id);
+    if (!user) throw new AppException(ErrorCode.USER_NOT_FOUND);
+    return user;
+  }
+
+  private get locks(): boolean {
+    // SQLite serialises writers itself and has no row locks.
+    return this.dataSource.options.type === 'postgres';
+  }
+
+  private async lockUser(tx: EntityManager, id: string): Promise<UserEntity> {
+    const user = await tx.findOne(UserEntity, {
+      where: { id },
+      ...(this.locks ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    if (!user) throw new AppException(ErrorCode.USER_NOT_FOUND);
+    return user;
+  }
+
+  /** Locks the active admins, so two concurrent demotions cannot both pass the check. */
+  private async assertAnotherActiveAdmin(tx: EntityManager, exceptId: string): Promise<void> {
+    const admins = await tx.find(UserEntity, {
+      select: { id: true },
+      where: { role: 'admin', disabled: false },
+      ...(this.locks ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    if (!admins.some((a) => a.id !== exceptId))
+      throw new AppException(ErrorCode.CONFLICT, LAST_ADMIN);
+  }
+
+  toResponse(user: UserEntity): UserResponseDto {
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      disabled: user.disabled,
+      created_at: user.createdAt,
+      updated_at: user.updatedAt,
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import type { INestApplication } from '@nestjs/common';
+import Redis from 'ioredis';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+
+import type { Env } from '../../src/core/env/env';
+import { createApp } from '../../src/core/startup/create-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, testEnv } from './test-env';
+
+export interface TestApp {
+  app: INestApplication;
+  env: Env;
+  db: DataSource;
+  http: () => TestAgent;
+  adminToken: string;
+  close(): Promise<void>;
+}
+
+/** Empties the database so every test file starts from a fresh install. */
+export async function resetDatabase(env: Env): Promise<void> {
+  if (env.database.type !== 'postgres') return;
+  const ds = new DataSource({ type: 'postgres', url: env.database.url });
+  await ds.initialize();
+  await ds.query('DROP SCHEMA IF EXISTS public CASCADE');
+  await ds.query('CREATE SCHEMA public');
+  await ds.destroy();
+}
+
+export async function flushRedis(env: Env): Promise<void> {
+  const redis = new Redis(env.redis.url);
+  const keys = await redis.keys('openclaw:*');
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+}
+
+/** The real application — real database, real Redis — as main.ts builds it, on a random port. */
+export async function startApp(env: Env, { reset = true } = {}): Promise<TestApp> {
+  if (reset) {
+    await resetDatabase(env);
+    await flushRedis(env);
+  }
+  const app = await createApp(env);
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer();
+  const http = () => request(server);
+  const login = await http()
+    .post('/api/v1/auth/login')
+    .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  return {
+    app,
+    env,
+    db: app.get(DataSource),
+    http,
+    adminToken: login.body.access_token,
+    close: () => app.close(),
+  };
+}
+
+export function startTestApp(overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
+  return startApp(testEnv(overrides));
+}

@@ -1,0 +1,31 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Env, loadEnv } from '../../src/core/env/env';
+
+export const ADMIN_EMAIL = 'admin@example.test';
+export const ADMIN_PASSWORD = 'admin-password-123';
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/**
+ * The environment of one test app: PostgreSQL when the run sets DATABASE_URL (CI does),
+ * otherwise a fresh SQLite file; the local Redis either way.
+ */
+export function testEnv(overrides: Record<string, string | undefined> = {}): Env {
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-test-'));
+  return loadEnv(
+    {
+      NODE_ENV: 'test',
+      DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${join(dir, 'openclaw.db')}`,
+      REDIS_URL: TEST_REDIS_URL,
+      DATA_DIR: dir,
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      LOG_LEVEL: 'error',
+      RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+      ...overrides,
+    },
+    false,
+  );
+}
