@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 
 import { EnvValidationError, loadEnv } from './core/env/env';
 import { createApp } from './core/startup/create-app';
-import { preflight,PreflightError } from './core/startup/preflight';
+import { preflight, PreflightError } from './core/startup/preflight';
 import { AdminBootstrapError } from './users/admin-bootstrap.service';
 
 /** Start-up problems a user can fix get one line on stderr, never a stack trace. */

@@ -1,7 +1,6 @@
 import type { Principal } from '../auth/principal';
 
 declare global {
-   
   namespace Express {
     // eslint-disable-next-line @typescript-eslint/no-empty-object-type
     interface User extends Principal {}
