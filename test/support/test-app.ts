@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 
 import type { Env } from '../../src/core/env/env';
 import { createApp } from '../../src/core/startup/create-app';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, testEnv } from './test-env';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_REDIS_URL, testEnv } from './test-env';
 
 export interface TestApp {
   app: INestApplication;
@@ -27,8 +27,9 @@ export async function resetDatabase(env: Env): Promise<void> {
   await ds.destroy();
 }
 
-export async function flushRedis(env: Env): Promise<void> {
-  const redis = new Redis(env.redis.url);
+/** Always the real test Redis: the app under test may be pointed at an unreachable one. */
+export async function flushRedis(): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
   const keys = await redis.keys('openclaw:*');
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
@@ -38,7 +39,7 @@ export async function flushRedis(env: Env): Promise<void> {
 export async function startApp(env: Env, { reset = true } = {}): Promise<TestApp> {
   if (reset) {
     await resetDatabase(env);
-    await flushRedis(env);
+    await flushRedis();
   }
   const app = await createApp(env);
   await app.listen(0, '127.0.0.1');

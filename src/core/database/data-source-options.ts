@@ -14,7 +14,8 @@ export function dataSourceOptions(env: Env): DataSourceOptions {
     synchronize: false,
     migrationsRun: env.DB_MIGRATE,
     migrationsTableName: 'typeorm_migrations',
-    logging: ['error'] as 'error'[],
+    // Failed queries are logged by the error filter; TypeORM's own log would print parameters.
+    logging: false,
   };
   if (env.database.type === 'postgres') {
     return {

@@ -40,11 +40,11 @@ function parseSize(value: string): number {
 }
 
 function flatten(errors: ValidationError[]): string[] {
-  return errors.flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((message) =>
-      message.startsWith(e.property) ? message : `${e.property}: ${message}`,
-    ),
-  );
+  // One line per variable: its first failed rule is enough to fix it.
+  return errors.map((e) => {
+    const message = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
+    return message.startsWith(e.property) ? message : `${e.property}: ${message}`;
+  });
 }
 
 function parseHostPort(raw: string, defaultPort: number): { host: string; port: number } {

@@ -24,6 +24,31 @@ interface BodyParserError {
   status?: number;
 }
 
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'SQLITE_BUSY',
+]);
+
+/** The database or Redis went away: the caller should retry later, not report a bug. */
+function isBackingServiceDown(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string; driverError?: unknown };
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (e.code && (UNAVAILABLE_CODES.has(e.code) || /^(08|57P0)/.test(e.code))) return true;
+  if (
+    /^(Connection is closed|Connection terminated|Stream isn't writeable)/.test(e.message ?? '')
+  ) {
+    return true;
+  }
+  return (
+    e.driverError !== undefined && e.driverError !== err && isBackingServiceDown(e.driverError)
+  );
+}
+
 /**
  * Turns anything thrown into an AppException. Unknown errors become INTERNAL_ERROR,
  * and nothing of their message reaches the caller.
@@ -40,6 +65,7 @@ export function toAppException(exception: unknown): AppException | undefined {
     if (status < 500) return new AppException(ErrorCode.VALIDATION_ERROR, exception.message);
     return undefined;
   }
+  if (isBackingServiceDown(exception)) return new AppException(ErrorCode.SERVICE_UNAVAILABLE);
   const bp = exception as BodyParserError | null;
   if (bp && typeof bp === 'object' && typeof bp.type === 'string') {
     if (bp.type === 'entity.parse.failed') return new AppException(ErrorCode.INVALID_JSON);

@@ -34,6 +34,8 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
+    // Also stops reconnect timers when Redis was never reached.
+    this.client.disconnect();
   }
 }

@@ -1,13 +1,6 @@
-import {
-  IsEmail,
-  IsIn,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Length,
-  MaxLength,
-} from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
+import { Optional } from '../../core/http/optional.decorator';
 import { Role, ROLES } from '../entities/user.entity';
 
 export class CreateUserDto {
@@ -21,12 +14,12 @@ export class CreateUserDto {
   @Length(8, 128)
   password: string;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(1, 100)
   name?: string;
 
-  @IsOptional()
+  @Optional()
   @IsIn(ROLES)
   role?: Role;
 }

@@ -1,41 +1,33 @@
-import {
-  IsBoolean,
-  IsEmail,
-  IsIn,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Length,
-  MaxLength,
-} from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
+import { Optional } from '../../core/http/optional.decorator';
 import { Role, ROLES } from '../entities/user.entity';
 
 export class UpdateUserDto {
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(1, 100)
   name?: string;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(254)
   @IsEmail()
   email?: string;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(8, 128)
   password?: string;
 
   /** Admins only. */
-  @IsOptional()
+  @Optional()
   @IsIn(ROLES)
   role?: Role;
 
   /** Admins only. */
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   disabled?: boolean;
 }

@@ -1,0 +1,212 @@
+import { createUser, TestUser } from '../factories/users.factory';
+import { startTestApp, TestApp } from '../support/test-app';
+
+function expectEnvelope(body: unknown, code: string): void {
+  expect(body).toEqual({
+    error: { code, message: expect.any(String), details: expect.any(Object) },
+  });
+}
+
+describe('error contract (SPEC §3)', () => {
+  let t: TestApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    t = await startTestApp({ BODY_LIMIT: '64kb' });
+    user = await createUser(t);
+  });
+  afterAll(() => t.close());
+
+  describe('unknown routes', () => {
+    it.each([
+      ['GET', '/api/v1/nope'],
+      ['POST', '/api/v1/users/me/extra'],
+      ['DELETE', '/api/v1'],
+      ['GET', '/'],
+      ['PUT', '/api/v1/users'],
+    ])('%s %s is a 404 NOT_FOUND without credentials', async (method, path) => {
+      const res = await t.http()[method.toLowerCase() as 'get'](path);
+      expect(res.status).toBe(404);
+      expectEnvelope(res.body, 'NOT_FOUND');
+    });
+
+    it('is a 404 NOT_FOUND with valid credentials too', async () => {
+      const res = await t.http().get('/api/v1/nope').set('Authorization', `Bearer ${user.token}`);
+      expect(res.status).toBe(404);
+      expectEnvelope(res.body, 'NOT_FOUND');
+    });
+
+    it('is a 404 even when the body is broken', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/nope')
+        .set('Content-Type', 'application/json')
+        .send('{"broken":');
+      expect(res.status).toBe(404);
+      expectEnvelope(res.body, 'NOT_FOUND');
+    });
+  });
+
+  describe('request bodies', () => {
+    it('answers malformed JSON with 400 INVALID_JSON and changes nothing', async () => {
+      const before = await t.db.query('SELECT COUNT(*) AS n FROM users');
+      const res = await t
+        .http()
+        .post('/api/v1/users')
+        .set('Authorization', `Bearer ${t.adminToken}`)
+        .set('Content-Type', 'application/json')
+        .send('{"email": "x@example.test", "password": ');
+      expect(res.status).toBe(400);
+      expectEnvelope(res.body, 'INVALID_JSON');
+      const after = await t.db.query('SELECT COUNT(*) AS n FROM users');
+      expect(Number(after[0].n)).toBe(Number(before[0].n));
+    });
+
+    it('answers a body that is not application/json with 415', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .set('Content-Type', 'text/plain')
+        .send('email=a&password=b');
+      expect(res.status).toBe(415);
+      expectEnvelope(res.body, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('answers a form-encoded body with 415', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .type('form')
+        .send({ email: 'a@example.test', password: 'whatever1' });
+      expect(res.status).toBe(415);
+      expectEnvelope(res.body, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('answers a body over BODY_LIMIT with 413 PAYLOAD_TOO_LARGE', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/api-keys')
+        .set('Authorization', `Bearer ${user.token}`)
+        .send({ name: 'x'.repeat(100 * 1024) });
+      expect(res.status).toBe(413);
+      expectEnvelope(res.body, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('rejects a JSON array or scalar where an object is expected', async () => {
+      for (const body of ['[1,2]', '"text"', '42']) {
+        const res = await t
+          .http()
+          .post('/api/v1/api-keys')
+          .set('Authorization', `Bearer ${user.token}`)
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expect(res.status).toBe(400);
+        expect(['VALIDATION_ERROR', 'INVALID_JSON']).toContain(res.body.error.code);
+      }
+    });
+
+    it('lists every bad field in details.fields', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/users')
+        .set('Authorization', `Bearer ${t.adminToken}`)
+        .send({ email: 'not-an-email', password: 'short', role: 'root', color: 'red' });
+      expect(res.status).toBe(400);
+      expectEnvelope(res.body, 'VALIDATION_ERROR');
+      const fields = res.body.error.details.fields.map((f: { field: string }) => f.field);
+      expect(fields).toEqual(expect.arrayContaining(['email', 'password', 'role', 'color']));
+      for (const f of res.body.error.details.fields) expect(typeof f.message).toBe('string');
+    });
+
+    it('treats an empty body as {} and reports the missing fields', async () => {
+      const res = await t.http().post('/api/v1/auth/login');
+      expect(res.status).toBe(400);
+      expectEnvelope(res.body, 'VALIDATION_ERROR');
+      const fields = res.body.error.details.fields.map((f: { field: string }) => f.field);
+      expect(fields).toEqual(expect.arrayContaining(['email', 'password']));
+    });
+  });
+
+  describe('list queries', () => {
+    it.each(['limit=0', 'limit=101', 'limit=abc', 'offset=-1', 'offset=1.5', 'order=sideways'])(
+      '?%s is a 400 VALIDATION_ERROR',
+      async (qs) => {
+        const res = await t.http().get(`/api/v1/api-keys?${qs}`).set('Authorization', `Bearer ${user.token}`);
+        expect(res.status).toBe(400);
+        expectEnvelope(res.body, 'VALIDATION_ERROR');
+      },
+    );
+
+    it('ignores unknown query parameters and applies the defaults', async () => {
+      const res = await t
+        .http()
+        .get('/api/v1/api-keys?colour=blue')
+        .set('Authorization', `Bearer ${user.token}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ data: [], total: 0, limit: 50, offset: 0 });
+    });
+  });
+
+  describe('X-Request-Id', () => {
+    it('is generated on every response, errors included', async () => {
+      for (const res of [
+        await t.http().get('/health/live'),
+        await t.http().get('/api/v1/nope'),
+        await t.http().get('/api/v1/users/me'),
+        await t.http().post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{'),
+      ]) {
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    });
+
+    it('is echoed when the caller sends one', async () => {
+      const res = await t.http().get('/api/v1/users/me').set('X-Request-Id', 'trace-abc.123');
+      expect(res.status).toBe(401);
+      expect(res.headers['x-request-id']).toBe('trace-abc.123');
+    });
+
+    it('is replaced when the one sent is unsafe', async () => {
+      const res = await t.http().get('/health/live').set('X-Request-Id', 'x'.repeat(500));
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('unexpected failures', () => {
+    it('answers 500 INTERNAL_ERROR without leaking SQL or a stack', async () => {
+      const victim = await createUser(t);
+      await t.db.query('ALTER TABLE api_keys RENAME TO api_keys_away');
+      try {
+        const res = await t.http().get('/api/v1/api-keys').set('Authorization', `Bearer ${victim.token}`);
+        expect(res.status).toBe(500);
+        expectEnvelope(res.body, 'INTERNAL_ERROR');
+        const text = JSON.stringify(res.body);
+        expect(text).not.toMatch(/api_keys|SELECT|sqlite|postgres|at \w+ \(/i);
+      } finally {
+        await t.db.query('ALTER TABLE api_keys_away RENAME TO api_keys');
+      }
+    });
+  });
+});
+
+describe('backing services down', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+  });
+  afterAll(() => t.close());
+
+  it('keeps /health/live up and turns /health/ready into 503 SERVICE_UNAVAILABLE', async () => {
+    expect((await t.http().get('/health/live')).status).toBe(200);
+    const res = await t.http().get('/health/ready');
+    expect(res.status).toBe(503);
+    expectEnvelope(res.body, 'SERVICE_UNAVAILABLE');
+    expect(res.body.error.details.checks.redis.status).toBe('down');
+    expect(res.body.error.details.checks.database.status).toBe('up');
+  });
+
+  it('answers a route that needs Redis with 503 SERVICE_UNAVAILABLE', async () => {
+    const res = await t.http().post('/api/v1/auth/login').send({ email: 'a@example.test', password: 'whatever1' });
+    expect(res.status).toBe(503);
+    expectEnvelope(res.body, 'SERVICE_UNAVAILABLE');
+  });
+});

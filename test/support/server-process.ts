@@ -1,0 +1,66 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { TEST_REDIS_URL } from './test-env';
+
+const MAIN = resolve(__dirname, '../../dist/src/main.js');
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  cwd: string;
+  port: number;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let nextPort = 39000 + (process.pid % 1000);
+
+/**
+ * The built server (`npm run build` → dist/) run as a user runs it, in a fresh working
+ * directory, with a plain environment: only what the test passes, never the runner's own.
+ */
+export function spawnServer(env: Record<string, string>, cwd?: string): ServerProcess {
+  const dir = cwd ?? mkdtempSync(join(tmpdir(), 'openclaw-proc-'));
+  const port = nextPort++;
+  const started = Date.now();
+  const proc = spawn(process.execPath, [MAIN], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: TEST_REDIS_URL,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((res) =>
+    proc.on('exit', (code, signal) => res({ code, signal, ms: Date.now() - started })),
+  );
+  return {
+    proc,
+    cwd: dir,
+    port,
+    output: () => out,
+    exited,
+    async waitForOutput(pattern, timeoutMs = 20000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(out)) {
+        if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
