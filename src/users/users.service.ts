@@ -82,13 +82,14 @@ export class UsersService {
     }
     const passwordHash = dto.password !== undefined ? await hashPassword(dto.password) : undefined;
     try {
+      const mayDropAdmin =
+        (dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true;
       const saved = await this.dataSource.transaction(async (tx) => {
+        const admins = mayDropAdmin ? await this.lockActiveAdmins(tx) : [];
         const user = await this.lockUser(tx, id);
-        const losesAdmin =
-          user.role === 'admin' &&
-          !user.disabled &&
-          ((dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true);
-        if (losesAdmin) await this.assertAnotherActiveAdmin(tx, id);
+        if (mayDropAdmin && user.role === 'admin' && !user.disabled) {
+          this.assertAnotherActiveAdmin(admins, id);
+        }
         if (dto.name !== undefined) user.name = dto.name;
         if (dto.email !== undefined) user.email = normalizeEmail(dto.email);
         if (passwordHash !== undefined) user.passwordHash = passwordHash;
@@ -106,8 +107,9 @@ export class UsersService {
   /** Removes the user; their keys (and later sessions and webhooks) go with them by cascade. */
   async remove(id: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
+      const admins = await this.lockActiveAdmins(tx);
       const user = await this.lockUser(tx, id);
-      if (user.role === 'admin' && !user.disabled) await this.assertAnotherActiveAdmin(tx, id);
+      if (user.role === 'admin' && !user.disabled) this.assertAnotherActiveAdmin(admins, id);
       await tx.delete(UserEntity, { id });
     });
   }
@@ -148,13 +150,20 @@ export class UsersService {
     return user;
   }
 
-  /** Locks the active admins, so two concurrent demotions cannot both pass the check. */
-  private async assertAnotherActiveAdmin(tx: EntityManager, exceptId: string): Promise<void> {
-    const admins = await tx.find(UserEntity, {
+  /**
+   * Locks the active admins, always in id order and before the target row, so two concurrent
+   * demotions queue up behind each other instead of both passing the check (or deadlocking).
+   */
+  private lockActiveAdmins(tx: EntityManager): Promise<UserEntity[]> {
+    return tx.find(UserEntity, {
       select: { id: true },
       where: { role: 'admin', disabled: false },
+      order: { id: 'ASC' },
       ...(this.locks ? { lock: { mode: 'pessimistic_write' as const } } : {}),
     });
+  }
+
+  private assertAnotherActiveAdmin(admins: UserEntity[], exceptId: string): void {
     if (!admins.some((a) => a.id !== exceptId))
       throw new AppException(ErrorCode.CONFLICT, LAST_ADMIN);
   }

@@ -4,7 +4,11 @@ import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, testEnv } from '../support/test-env';
 
-function signJwt(payload: object, secret: string, header: object = { alg: 'HS256', typ: 'JWT' }): string {
+function signJwt(
+  payload: object,
+  secret: string,
+  header: object = { alg: 'HS256', typ: 'JWT' },
+): string {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const body = `${enc(header)}.${enc(payload)}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
@@ -27,10 +31,20 @@ describe('auth (SPEC §4)', () => {
 
   describe('POST /auth/login', () => {
     it('answers a bearer token with its lifetime', async () => {
-      const res = await t.http().post('/api/v1/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      const res = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 });
-      const me = await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${res.body.access_token}`);
+      expect(res.body).toEqual({
+        access_token: expect.any(String),
+        token_type: 'Bearer',
+        expires_in: 3600,
+      });
+      const me = await t
+        .http()
+        .get('/api/v1/users/me')
+        .set('Authorization', `Bearer ${res.body.access_token}`);
       expect(me.status).toBe(200);
       expect(me.body.email).toBe(ADMIN_EMAIL);
     });
@@ -44,7 +58,10 @@ describe('auth (SPEC §4)', () => {
     });
 
     it('gives the same 401 INVALID_CREDENTIALS for a wrong password and an unknown e-mail', async () => {
-      const wrong = await t.http().post('/api/v1/auth/login').send({ email: user.email, password: 'not-the-password' });
+      const wrong = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'not-the-password' });
       const unknown = await t
         .http()
         .post('/api/v1/auth/login')
@@ -72,7 +89,10 @@ describe('auth (SPEC §4)', () => {
         .set('Authorization', `Bearer ${t.adminToken}`)
         .send({ disabled: true })
         .expect(200);
-      const res = await t.http().post('/api/v1/auth/login').send({ email: victim.email, password: victim.password });
+      const res = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: victim.email, password: victim.password });
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('FORBIDDEN');
     });
@@ -103,7 +123,10 @@ describe('auth (SPEC §4)', () => {
     });
 
     it('rejects a JWT signed with another secret, or with alg none', async () => {
-      const forged = signJwt({ sub: user.id, exp: Math.floor(Date.now() / 1000) + 600 }, 'x'.repeat(48));
+      const forged = signJwt(
+        { sub: user.id, exp: Math.floor(Date.now() / 1000) + 600 },
+        'x'.repeat(48),
+      );
       const none =
         Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url') +
         '.' +
@@ -121,7 +144,9 @@ describe('auth (SPEC §4)', () => {
       const now = Math.floor(Date.now() / 1000);
       const valid = signJwt({ sub: user.id, iat: now, exp: now + 60 }, secret);
       const expired = signJwt({ sub: user.id, iat: now - 120, exp: now - 60 }, secret);
-      expect((await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${valid}`)).status).toBe(200);
+      expect(
+        (await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${valid}`)).status,
+      ).toBe(200);
       const res = await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${expired}`);
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('INVALID_TOKEN');
@@ -129,8 +154,15 @@ describe('auth (SPEC §4)', () => {
 
     it("rejects a deleted user's JWT with 401 INVALID_TOKEN", async () => {
       const victim = await createUser(t);
-      await t.http().delete(`/api/v1/users/${victim.id}`).set('Authorization', `Bearer ${t.adminToken}`).expect(204);
-      const res = await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${victim.token}`);
+      await t
+        .http()
+        .delete(`/api/v1/users/${victim.id}`)
+        .set('Authorization', `Bearer ${t.adminToken}`)
+        .expect(204);
+      const res = await t
+        .http()
+        .get('/api/v1/users/me')
+        .set('Authorization', `Bearer ${victim.token}`);
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('INVALID_TOKEN');
     });
@@ -147,7 +179,10 @@ describe('auth (SPEC §4)', () => {
     it('keeps admin routes from plain users, whichever credential they use', async () => {
       const key = await createApiKey(t, user.token);
       for (const credential of [user.token, key]) {
-        const res = await t.http().get('/api/v1/users').set('Authorization', `Bearer ${credential}`);
+        const res = await t
+          .http()
+          .get('/api/v1/users')
+          .set('Authorization', `Bearer ${credential}`);
         expect(res.status).toBe(403);
         expect(res.body.error.code).toBe('FORBIDDEN');
       }
@@ -167,7 +202,10 @@ describe('the JWT secret', () => {
     const second = await startApp(env, { reset: false });
     try {
       expect(await storedJwtSecret(second)).toBe(secret);
-      const res = await second.http().get('/api/v1/users/me').set('Authorization', `Bearer ${token}`);
+      const res = await second
+        .http()
+        .get('/api/v1/users/me')
+        .set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(200);
     } finally {
       await second.close();
@@ -178,11 +216,17 @@ describe('the JWT secret', () => {
     const secret = 'configured-secret-'.padEnd(40, 'x');
     const t = await startTestApp({ JWT_SECRET: secret });
     try {
-      const adminId = (await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${t.adminToken}`)).body.id;
+      const adminId = (
+        await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${t.adminToken}`)
+      ).body.id;
       const now = Math.floor(Date.now() / 1000);
       const token = signJwt({ sub: adminId, iat: now, exp: now + 60 }, secret);
-      expect((await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-      expect(await t.db.query(`SELECT value FROM system_settings WHERE key = 'jwt_secret'`)).toEqual([]);
+      expect(
+        (await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status,
+      ).toBe(200);
+      expect(
+        await t.db.query(`SELECT value FROM system_settings WHERE key = 'jwt_secret'`),
+      ).toEqual([]);
     } finally {
       await t.close();
     }
@@ -199,10 +243,16 @@ describe('login rate limit', () => {
   it('blocks an e-mail after too many failures with 429 RATE_LIMIT and Retry-After', async () => {
     const victim = await createUser(t);
     for (let i = 0; i < 3; i++) {
-      const res = await t.http().post('/api/v1/auth/login').send({ email: victim.email, password: 'wrong-password' });
+      const res = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: victim.email, password: 'wrong-password' });
       expect(res.status).toBe(401);
     }
-    const blocked = await t.http().post('/api/v1/auth/login').send({ email: victim.email, password: victim.password });
+    const blocked = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ email: victim.email, password: victim.password });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('RATE_LIMIT');
     const retryAfter = Number(blocked.headers['retry-after']);
@@ -214,7 +264,10 @@ describe('login rate limit', () => {
     const other = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: '2' });
     try {
       for (let i = 0; i < 5; i++) {
-        const res = await other.http().post('/api/v1/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+        const res = await other
+          .http()
+          .post('/api/v1/auth/login')
+          .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
         expect(res.status).toBe(200);
       }
     } finally {
@@ -226,9 +279,15 @@ describe('login rate limit', () => {
     const other = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: '3' });
     try {
       for (let i = 0; i < 3; i++) {
-        await other.http().post('/api/v1/auth/login').send({ email: `guess${i}@example.test`, password: 'wrong-password' });
+        await other
+          .http()
+          .post('/api/v1/auth/login')
+          .send({ email: `guess${i}@example.test`, password: 'wrong-password' });
       }
-      const res = await other.http().post('/api/v1/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      const res = await other
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
       expect(res.status).toBe(429);
       expect(res.body.error.code).toBe('RATE_LIMIT');
     } finally {

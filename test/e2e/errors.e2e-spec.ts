@@ -131,7 +131,10 @@ describe('error contract (SPEC §3)', () => {
     it.each(['limit=0', 'limit=101', 'limit=abc', 'offset=-1', 'offset=1.5', 'order=sideways'])(
       '?%s is a 400 VALIDATION_ERROR',
       async (qs) => {
-        const res = await t.http().get(`/api/v1/api-keys?${qs}`).set('Authorization', `Bearer ${user.token}`);
+        const res = await t
+          .http()
+          .get(`/api/v1/api-keys?${qs}`)
+          .set('Authorization', `Bearer ${user.token}`);
         expect(res.status).toBe(400);
         expectEnvelope(res.body, 'VALIDATION_ERROR');
       },
@@ -176,7 +179,10 @@ describe('error contract (SPEC §3)', () => {
       const victim = await createUser(t);
       await t.db.query('ALTER TABLE api_keys RENAME TO api_keys_away');
       try {
-        const res = await t.http().get('/api/v1/api-keys').set('Authorization', `Bearer ${victim.token}`);
+        const res = await t
+          .http()
+          .get('/api/v1/api-keys')
+          .set('Authorization', `Bearer ${victim.token}`);
         expect(res.status).toBe(500);
         expectEnvelope(res.body, 'INTERNAL_ERROR');
         const text = JSON.stringify(res.body);
@@ -205,7 +211,10 @@ describe('backing services down', () => {
   });
 
   it('answers a route that needs Redis with 503 SERVICE_UNAVAILABLE', async () => {
-    const res = await t.http().post('/api/v1/auth/login').send({ email: 'a@example.test', password: 'whatever1' });
+    const res = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ email: 'a@example.test', password: 'whatever1' });
     expect(res.status).toBe(503);
     expectEnvelope(res.body, 'SERVICE_UNAVAILABLE');
   });

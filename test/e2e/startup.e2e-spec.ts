@@ -39,10 +39,7 @@ describe('start-up (SPEC §2)', () => {
   });
 
   it('names each bad variable on a line of its own', async () => {
-    const out = await expectStartupFailure(
-      { ...sqlite(), PORT: 'abc', ROLE: 'boss' },
-      /PORT/,
-    );
+    const out = await expectStartupFailure({ ...sqlite(), PORT: 'abc', ROLE: 'boss' }, /PORT/);
     expect(out).toMatch(/ROLE/);
     expect(out.split('\n')).toHaveLength(2);
   });
@@ -70,8 +67,13 @@ describe('start-up (SPEC §2)', () => {
       expect(server.output()).toContain(file);
 
       const http = request(`http://127.0.0.1:${server.port}`);
-      await http.post('/api/v1/auth/login').send({ email: 'admin@openclaw.local', password: 'wrong-password' }).expect(401);
-      const login = await http.post('/api/v1/auth/login').send({ email: 'admin@openclaw.local', password });
+      await http
+        .post('/api/v1/auth/login')
+        .send({ email: 'admin@openclaw.local', password: 'wrong-password' })
+        .expect(401);
+      const login = await http
+        .post('/api/v1/auth/login')
+        .send({ email: 'admin@openclaw.local', password });
       expect(login.status).toBe(200);
       const token = login.body.access_token;
       const created = await http
@@ -79,7 +81,10 @@ describe('start-up (SPEC §2)', () => {
         .set('Authorization', `Bearer ${token}`)
         .send({ email: 'new@example.test', password: 'new-user-password' });
       expect(created.status).toBe(201);
-      const key = await http.post('/api/v1/api-keys').set('Authorization', `Bearer ${token}`).send({ name: 'cli' });
+      const key = await http
+        .post('/api/v1/api-keys')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ name: 'cli' });
       await http.get('/api/v1/users/me').set('Authorization', `Bearer ${key.body.key}`).expect(200);
       await http.get('/api/v1/nope').set('Authorization', `Bearer ${token}`).expect(404);
 
@@ -94,11 +99,16 @@ describe('start-up (SPEC §2)', () => {
   });
 
   it('creates the first admin from ADMIN_EMAIL/ADMIN_PASSWORD and writes no password file', async () => {
-    const server = spawnServer({ ADMIN_EMAIL: 'Boss@Example.test', ADMIN_PASSWORD: 'boss-password-1' });
+    const server = spawnServer({
+      ADMIN_EMAIL: 'Boss@Example.test',
+      ADMIN_PASSWORD: 'boss-password-1',
+    });
     try {
       await server.waitForOutput(/listening on/);
       const http = request(`http://127.0.0.1:${server.port}`);
-      const login = await http.post('/api/v1/auth/login').send({ email: 'boss@example.test', password: 'boss-password-1' });
+      const login = await http
+        .post('/api/v1/auth/login')
+        .send({ email: 'boss@example.test', password: 'boss-password-1' });
       expect(login.status).toBe(200);
       expect(() => statSync(join(server.cwd, 'data', 'initial-admin-password'))).toThrow();
       expect(server.output()).not.toContain('boss-password-1');
@@ -124,7 +134,9 @@ describe('start-up (SPEC §2)', () => {
       const http = request(`http://127.0.0.1:${server.port}`);
       await http.get('/health/live').expect(200);
       await http.get('/health/ready').expect(200);
-      const res = await http.post('/api/v1/auth/login').send({ email: 'a@example.test', password: 'whatever1' });
+      const res = await http
+        .post('/api/v1/auth/login')
+        .send({ email: 'a@example.test', password: 'whatever1' });
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('NOT_FOUND');
     } finally {

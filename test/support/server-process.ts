@@ -41,8 +41,8 @@ export function spawnServer(env: Record<string, string>, cwd?: string): ServerPr
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((res) =>
-    proc.on('exit', (code, signal) => res({ code, signal, ms: Date.now() - started })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>(
+    (res) => proc.on('exit', (code, signal) => res({ code, signal, ms: Date.now() - started })),
   );
   return {
     proc,

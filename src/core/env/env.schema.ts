@@ -88,11 +88,6 @@ export class EnvSchema {
   @IsInt({ message: 'RATE_LIMIT_LOGIN_PER_MINUTE must be an integer' })
   @Min(1)
   RATE_LIMIT_LOGIN_PER_MINUTE = 10;
-
-  @Type(() => Number)
-  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
-  @Min(0)
-  SHUTDOWN_TIMEOUT_MS = 10000;
 }
 
 export const ENV_KEYS = Object.keys(new EnvSchema()).concat([

@@ -82,6 +82,11 @@ export function toAppException(exception: unknown): AppException | undefined {
 
 export function sendError(exception: unknown, req: Request, res: Response, logger: Logger): void {
   let error = toAppException(exception);
+  if (error?.code === ErrorCode.SERVICE_UNAVAILABLE && !(exception instanceof AppException)) {
+    logger.warn(
+      `Backing service unavailable on ${req.method} ${req.path} [request ${req.id}]: ${String(exception)}`,
+    );
+  }
   if (!error) {
     const cause = exception instanceof Error ? (exception.stack ?? exception.message) : exception;
     logger.error(

@@ -11,6 +11,18 @@ function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/** PostgreSQL cannot store NUL in text, and no field has a use for it: reject it everywhere. */
+function findNul(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : undefined;
+  if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const found = findNul(child, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 const exceptionFactory = (errors: ValidationError[]) =>
   AppException.validation(toFieldErrors(errors));
 
@@ -42,6 +54,12 @@ export class AppValidationPipe implements PipeTransform {
           [{ field: 'body', message: 'the body must be a JSON object' }],
           'The request body must be a JSON object',
         );
+      }
+      const nulField = findNul(value, '');
+      if (nulField) {
+        throw AppException.validation([
+          { field: nulField, message: `${nulField} must not contain NUL characters` },
+        ]);
       }
       return this.body.transform(value, metadata);
     }

@@ -1,6 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
+// Larger offsets overflow the databases' integer types and could never match a row anyway.
+const MAX_OFFSET = 2_147_483_647;
+
 export type SortOrder = 'asc' | 'desc';
 
 /** `?limit&offset&order` of every list endpoint; out-of-range values are a 400, never clamped. */
@@ -16,6 +19,7 @@ export class ListQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset: number = 0;
 
   @IsOptional()
