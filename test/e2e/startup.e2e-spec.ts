@@ -1,5 +1,7 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import request from 'supertest';
 
@@ -16,6 +18,10 @@ async function expectStartupFailure(env: Record<string, string>, pattern: RegExp
   expect(output).not.toMatch(/\n\s+at /);
   return output;
 }
+
+const ROOT = resolve(__dirname, '../..');
+const TYPEORM_CLI = join(ROOT, 'node_modules/typeorm/cli.js');
+const ORMCONFIG = join(ROOT, 'dist/ormconfig.js');
 
 const sqlite = (dir = '') => ({ DATABASE_URL: `sqlite:${dir || '.'}/data/openclaw.db` });
 
@@ -125,6 +131,21 @@ describe('start-up (SPEC §2)', () => {
     const { code } = await again.exited;
     expect(code).toBe(1);
     expect(again.output().trim()).toMatch(/^Configuration error: ROLE/);
+  });
+
+  it('runs the migrations from the TypeORM CLI (npm run migration:run)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-migrate-'));
+    const run = (command: string) =>
+      spawnSync(process.execPath, [TYPEORM_CLI, command, '-d', ORMCONFIG], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, DATABASE_URL: `sqlite:${join(dir, 'cli.db')}` },
+        encoding: 'utf8',
+      });
+    const migrated = run('migration:run');
+    expect(migrated.status).toBe(0);
+    const shown = run('migration:show');
+    expect(shown.stdout).toMatch(/\[X\] \d+ Init\d+/);
+    expect(shown.stdout).not.toMatch(/\[ \]/);
   });
 
   it('serves only health checks in the worker role', async () => {

@@ -97,10 +97,10 @@ describe('users (SPEC §4)', () => {
     return t.db.query(query, params);
   }
 
-  async function allUsers(): Promise<Record<string, unknown>[]> {
+  async function allUsers(order: 'asc' | 'desc' = 'asc'): Promise<Record<string, unknown>[]> {
     const users: Record<string, unknown>[] = [];
     for (let offset = 0; ; offset += 100) {
-      const res = await call('get', `?limit=100&offset=${offset}&order=asc`, t.adminToken);
+      const res = await call('get', `?limit=100&offset=${offset}&order=${order}`, t.adminToken);
       expect(res.status).toBe(200);
       users.push(...res.body.data);
       if (users.length >= res.body.total || res.body.data.length === 0) return users;
@@ -297,10 +297,8 @@ describe('users (SPEC §4)', () => {
       expect(second.body).toMatchObject({ total, limit: 2, offset: 2 });
       expect(second.body.data.map((u: { id: string }) => u.id)).toEqual([all[2].id, all[3].id]);
 
-      const desc = await call('get', `?limit=100&order=desc`, t.adminToken);
-      expect(desc.body.data.map((u: { id: string }) => u.id)).toEqual(
-        all.map((u) => u.id).reverse(),
-      );
+      const desc = await allUsers('desc');
+      expect(desc.map((u) => u.id)).toEqual(all.map((u) => u.id).reverse());
 
       const last = await call('get', `?limit=1&offset=${total - 1}&order=desc`, t.adminToken);
       expect(last.body.data.map((u: { id: string }) => u.id)).toEqual([all[0].id]);
