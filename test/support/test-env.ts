@@ -17,7 +17,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Env
   return loadEnv(
     {
       NODE_ENV: 'test',
-      DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${join(dir, 'openclaw.db')}`,
+      DATABASE_URL: process.env.DATABASE_URL || `sqlite:${join(dir, 'openclaw.db')}`,
       REDIS_URL: TEST_REDIS_URL,
       DATA_DIR: dir,
       ADMIN_EMAIL,
