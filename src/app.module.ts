@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { AppConfigModule } from './app-config/app-config.module';
 import { AuthModule } from './auth/auth.module';
+import { ChatModule } from './chat/chat.module';
 import { AuthGuard } from './core/auth/auth.guard';
 import { dataSourceOptions } from './core/database/data-source-options';
 import type { Env } from './core/env/env';
@@ -12,6 +14,8 @@ import { AppValidationPipe } from './core/http/app-validation.pipe';
 import { RequestBodyGuard } from './core/http/request-body.guard';
 import { RedisModule } from './core/redis/redis.module';
 import { HealthModule } from './health/health.module';
+import { ModelsModule } from './models/models.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -26,7 +30,9 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 0 }),
         RedisModule,
         HealthModule,
-        ...(api ? [UsersModule, AuthModule] : []),
+        ...(api
+          ? [UsersModule, AuthModule, ModelsModule, AppConfigModule, SessionsModule, ChatModule]
+          : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

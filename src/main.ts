@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { EnvValidationError, loadEnv } from './core/env/env';
 import { createApp } from './core/startup/create-app';
 import { preflight, PreflightError } from './core/startup/preflight';
-import { AdminBootstrapError } from './users/admin-bootstrap.service';
+import { StartupError } from './core/startup/startup.error';
 
 /** Start-up problems a user can fix get one line on stderr, never a stack trace. */
 function fail(lines: string[]): never {
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     app = await createApp(env);
     await app.listen(env.PORT, env.HOST);
   } catch (err) {
-    if (err instanceof AdminBootstrapError) fail([err.message]);
+    if (err instanceof StartupError) fail([err.message]);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE')
       fail([`Port ${env.PORT} is already in use. Stop the other process or set PORT.`]);

@@ -5,12 +5,13 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
 import { EnvService } from '../core/env/env.service';
 import { hashPassword, randomSecret } from '../core/security/password';
+import { StartupError } from '../core/startup/startup.error';
 import { UsersService } from './users.service';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@openclaw.local';
 export const PASSWORD_FILE = 'initial-admin-password';
 
-export class AdminBootstrapError extends Error {}
+export class AdminBootstrapError extends StartupError {}
 
 /** Makes sure a fresh installation has an admin to log in with (SPEC §2). */
 @Injectable()

@@ -1,5 +1,15 @@
+import { AppConfigEntity } from '../../app-config/entities/app-config.entity';
 import { ApiKeyEntity } from '../../auth/entities/api-key.entity';
+import { MessageEntity } from '../../sessions/entities/message.entity';
+import { SessionEntity } from '../../sessions/entities/session.entity';
 import { UserEntity } from '../../users/entities/user.entity';
 import { SystemSettingEntity } from './entities/system-setting.entity';
 
-export const ENTITIES = [UserEntity, ApiKeyEntity, SystemSettingEntity];
+export const ENTITIES = [
+  UserEntity,
+  ApiKeyEntity,
+  SystemSettingEntity,
+  AppConfigEntity,
+  SessionEntity,
+  MessageEntity,
+];

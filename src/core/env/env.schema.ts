@@ -88,6 +88,49 @@ export class EnvSchema {
   @IsInt({ message: 'RATE_LIMIT_LOGIN_PER_MINUTE must be an integer' })
   @Min(1)
   RATE_LIMIT_LOGIN_PER_MINUTE = 10;
+
+  @IsOptional()
+  @IsString()
+  DEEPSEEK_API_KEY?: string;
+
+  @Matches(/^https?:\/\/.+/, { message: 'DEEPSEEK_BASE_URL must be an http(s) URL' })
+  DEEPSEEK_BASE_URL = 'https://api.deepseek.com';
+
+  @IsOptional()
+  @IsString()
+  OPENAI_API_KEY?: string;
+
+  @Matches(/^https?:\/\/.+/, { message: 'OPENAI_BASE_URL must be an http(s) URL' })
+  OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+  @IsOptional()
+  @IsString()
+  PROVIDERS_FILE?: string;
+
+  @Transform(toBoolean)
+  @IsIn([true, false], { message: 'ECHO_MODEL must be true or false' })
+  ECHO_MODEL: boolean = true;
+
+  @Type(() => Number)
+  @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer' })
+  @Min(100)
+  UPSTREAM_TIMEOUT_MS = 60000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'UPSTREAM_MAX_RETRIES must be an integer' })
+  @Min(0)
+  @Max(5)
+  UPSTREAM_MAX_RETRIES = 2;
+
+  @Type(() => Number)
+  @IsInt({ message: 'CHAT_HISTORY_MAX_CHARS must be an integer' })
+  @Min(0)
+  CHAT_HISTORY_MAX_CHARS = 48000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SSE_PING_INTERVAL_MS must be an integer' })
+  @Min(100)
+  SSE_PING_INTERVAL_MS = 15000;
 }
 
 export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
@@ -95,4 +138,7 @@ export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
   'ADMIN_EMAIL',
   'ADMIN_PASSWORD',
   'CORS_ORIGINS',
+  'DEEPSEEK_API_KEY',
+  'OPENAI_API_KEY',
+  'PROVIDERS_FILE',
 ]);

@@ -10,8 +10,11 @@ export type DatabaseTarget =
   { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; host: string; port: number };
 
 /** The validated environment plus values derived from it once. */
-export interface Env extends Readonly<Omit<EnvSchema, 'DB_MIGRATE'>> {
+export interface Env extends Readonly<Omit<EnvSchema, 'DB_MIGRATE' | 'ECHO_MODEL'>> {
   readonly DB_MIGRATE: boolean;
+  readonly ECHO_MODEL: boolean;
+  /** Variables a providers file names for its keys, read once here like every other setting. */
+  readonly providerKeys: Readonly<Record<string, string>>;
   readonly database: DatabaseTarget;
   readonly redis: { url: string; host: string; port: number };
   readonly jwtExpiresInSeconds: number;
@@ -45,6 +48,17 @@ function flatten(errors: ValidationError[]): string[] {
     const message = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
     return message.startsWith(e.property) ? message : `${e.property}: ${message}`;
   });
+}
+
+/** Keys of extra providers live in variables the providers file names, so all `*_API_KEY` are kept. */
+function providerKeys(source: NodeJS.ProcessEnv): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (/^[A-Z0-9_]+_(API_KEY|KEY|TOKEN)$/.test(name) && value && value.trim() !== '') {
+      keys[name] = value.trim();
+    }
+  }
+  return keys;
 }
 
 function parseHostPort(raw: string, defaultPort: number): { host: string; port: number } {
@@ -83,6 +97,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
   return Object.freeze({
     ...schema,
     DB_MIGRATE: schema.DB_MIGRATE,
+    ECHO_MODEL: schema.ECHO_MODEL,
+    providerKeys: providerKeys(source),
     ADMIN_EMAIL: schema.ADMIN_EMAIL?.toLowerCase(),
     database: deriveDatabase(schema.DATABASE_URL),
     redis: { url: schema.REDIS_URL, ...parseHostPort(schema.REDIS_URL, 6379) },

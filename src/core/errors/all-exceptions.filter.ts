@@ -81,6 +81,13 @@ export function toAppException(exception: unknown): AppException | undefined {
 }
 
 export function sendError(exception: unknown, req: Request, res: Response, logger: Logger): void {
+  if (res.destroyed) {
+    // The caller went away (an aborted chat, a closed stream): there is no one to answer.
+    logger.warn(
+      `${req.method} ${req.path} [request ${req.id}] ended: the client closed the connection`,
+    );
+    return;
+  }
   let error = toAppException(exception);
   if (error?.code === ErrorCode.SERVICE_UNAVAILABLE && !(exception instanceof AppException)) {
     logger.warn(

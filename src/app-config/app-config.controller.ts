@@ -1,0 +1,21 @@
+import { Body, Controller, Get, Patch } from '@nestjs/common';
+
+import { Roles } from '../core/auth/roles.decorator';
+import { AppConfigService } from './app-config.service';
+import { ConfigResponseDto, UpdateConfigDto } from './dto/update-config.dto';
+
+@Controller('config')
+export class AppConfigController {
+  constructor(private readonly config: AppConfigService) {}
+
+  @Get()
+  get(): Promise<ConfigResponseDto> {
+    return this.config.get();
+  }
+
+  @Patch()
+  @Roles('admin')
+  update(@Body() dto: UpdateConfigDto): Promise<ConfigResponseDto> {
+    return this.config.update(dto);
+  }
+}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
+
+import type { Principal } from '../core/auth/principal';
+import { EnvService } from '../core/env/env.service';
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { ChatService } from './chat.service';
+import type { ChatRequestDto } from './dto/chat-request.dto';
+import { SseWriter } from './sse-writer';
+
+/**
+ * POST /chat/stream (SPEC §6). Errors before the first chunk are ordinary JSON errors, so the
+ * response is only opened once the provider has produced one; after that, errors are events
+ * and whatever was sent is stored as an incomplete turn.
+ */
+@Injectable()
+export class ChatStreamService {
+  private readonly pingMs: number;
+
+  constructor(
+    private readonly chat: ChatService,
+    env: EnvService,
+  ) {
+    this.pingMs = env.get('SSE_PING_INTERVAL_MS');
+  }
+
+  async stream(
+    user: Principal,
+    dto: ChatRequestDto,
+    res: Response,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const turn = await this.chat.prepare(user, dto);
+    const stream = await this.chat.openStream(turn, signal);
+    const chunks = stream[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    if (signal.aborted) {
+      // Gone before the first byte: nothing was shown, so nothing is stored.
+      await chunks.return?.(undefined);
+      return;
+    }
+
+    const sse = new SseWriter(res);
+    sse.open({ 'X-Session-Id': turn.session.id }, this.pingMs);
+    let reply = '';
+    let failure: unknown;
+    try {
+      for (let next = first; !next.done; next = await chunks.next()) {
+        reply += next.value;
+        sse.data({ text: next.value });
+      }
+    } catch (err) {
+      failure = err;
+    }
+
+    const complete = failure === undefined && !signal.aborted && stream.complete;
+    const usage = stream.usage ?? this.chat.estimateUsage(turn, reply);
+    let stored;
+    try {
+      stored = await this.chat.store(turn, reply, usage, complete ? 'complete' : 'incomplete');
+    } catch (err) {
+      failure ??= err;
+    }
+    if (failure !== undefined) this.chat.logStreamError(failure);
+
+    if (complete && stored) {
+      sse.event('usage', {
+        session_id: turn.session.id,
+        message_id: stored.assistantMessageId,
+        tokens: usage,
+      });
+    } else if (!signal.aborted) {
+      const error =
+        failure instanceof AppException
+          ? failure
+          : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete');
+      sse.event('error', error.toBody());
+    }
+    sse.done();
+  }
+}

@@ -1,0 +1,52 @@
+import type { ChatCompletion, ChatRequest, ChatStream, ModelProvider } from './provider.types';
+import { countPromptTokens, countTokens } from './tokenizer';
+
+export const ECHO_MODEL = 'echo';
+
+function lastUserMessage(req: ChatRequest): string {
+  for (let i = req.messages.length - 1; i >= 0; i--) {
+    if (req.messages[i].role === 'user') return req.messages[i].content;
+  }
+  return '';
+}
+
+/** Offline model: replies with the user's message, streamed word by word. */
+export class EchoProvider implements ModelProvider {
+  readonly name = 'echo';
+
+  async complete(req: ChatRequest): Promise<ChatCompletion> {
+    const content = lastUserMessage(req);
+    return {
+      content,
+      usage: { input: countPromptTokens(req.messages), output: countTokens(content) },
+    };
+  }
+
+  async stream(req: ChatRequest): Promise<ChatStream> {
+    const content = lastUserMessage(req);
+    // Words keep their trailing whitespace, so the chunks join back to the exact message.
+    const words = content.match(/\S+\s*|\s+/g) ?? [];
+    const state: { usage: ChatStream['usage']; complete: boolean } = {
+      usage: undefined,
+      complete: false,
+    };
+    async function* chunks(): AsyncGenerator<string> {
+      for (const word of words) {
+        if (req.signal.aborted) return;
+        yield word;
+      }
+      state.usage = { input: countPromptTokens(req.messages), output: countTokens(content) };
+      state.complete = true;
+    }
+    const iterable = chunks();
+    return {
+      [Symbol.asyncIterator]: () => iterable,
+      get usage() {
+        return state.usage;
+      },
+      get complete() {
+        return state.complete;
+      },
+    };
+  }
+}

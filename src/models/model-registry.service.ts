@@ -1,0 +1,129 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+import { EnvService } from '../core/env/env.service';
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { ECHO_MODEL, EchoProvider } from './echo.provider';
+import { OpenAICompatibleProvider } from './openai-compatible.provider';
+import type { ModelProvider, ProviderConfig } from './provider.types';
+import { readProvidersFile } from './providers-file';
+
+export const DEEPSEEK_MODELS = ['deepseek-chat', 'deepseek-reasoner'];
+export const OPENAI_MODELS = [
+  'gpt-4o',
+  'gpt-4o-mini',
+  'gpt-4.1',
+  'gpt-4.1-mini',
+  'gpt-4.1-nano',
+  'o4-mini',
+];
+
+export interface ModelInfo {
+  id: string;
+  provider: string;
+}
+
+interface KnownModel extends ModelInfo {
+  /** What to set to make it usable; absent when it already is. */
+  missing?: string;
+}
+
+export interface ResolvedModel {
+  id: string;
+  provider: ModelProvider;
+}
+
+/** Every model the server knows, which of them are usable now, and their providers. */
+@Injectable()
+export class ModelRegistry {
+  private readonly logger = new Logger(ModelRegistry.name);
+  private readonly known = new Map<string, KnownModel>();
+  private readonly providers = new Map<string, ModelProvider>();
+  private readonly usable: ModelInfo[] = [];
+
+  constructor(env: EnvService) {
+    const policy = {
+      timeoutMs: env.get('UPSTREAM_TIMEOUT_MS'),
+      maxRetries: env.get('UPSTREAM_MAX_RETRIES'),
+    };
+    const configs: ProviderConfig[] = [
+      {
+        name: 'deepseek',
+        baseURL: env.get('DEEPSEEK_BASE_URL'),
+        models: DEEPSEEK_MODELS,
+        keyVar: 'DEEPSEEK_API_KEY',
+        apiKey: env.get('DEEPSEEK_API_KEY'),
+      },
+      {
+        name: 'openai',
+        baseURL: env.get('OPENAI_BASE_URL'),
+        models: OPENAI_MODELS,
+        keyVar: 'OPENAI_API_KEY',
+        apiKey: env.get('OPENAI_API_KEY'),
+      },
+    ];
+    const file = env.get('PROVIDERS_FILE');
+    if (file) configs.push(...readProvidersFile(file, env.get('providerKeys')));
+
+    this.register({
+      id: ECHO_MODEL,
+      provider: 'echo',
+      missing: env.get('ECHO_MODEL') ? undefined : 'ECHO_MODEL=true',
+    });
+    if (env.get('ECHO_MODEL')) this.providers.set('echo', new EchoProvider());
+    for (const config of configs) {
+      const ready = !config.keyVar || Boolean(config.apiKey);
+      if (ready) this.providers.set(config.name, new OpenAICompatibleProvider(config, policy));
+      for (const id of config.models) {
+        this.register({ id, provider: config.name, missing: ready ? undefined : config.keyVar });
+      }
+    }
+  }
+
+  private register(model: KnownModel): void {
+    const existing = this.known.get(model.id);
+    // A usable provider wins a name clash; otherwise the first one named keeps it.
+    if (existing && (existing.missing === undefined || model.missing !== undefined)) {
+      this.logger.warn(
+        `Model ${model.id} of ${model.provider} is ignored: ${existing.provider} already serves it`,
+      );
+      return;
+    }
+    if (existing)
+      this.usable.splice(
+        this.usable.findIndex((m) => m.id === model.id),
+        1,
+      );
+    this.known.set(model.id, model);
+    if (model.missing === undefined) this.usable.push({ id: model.id, provider: model.provider });
+  }
+
+  list(): ModelInfo[] {
+    return this.usable;
+  }
+
+  isConfigured(id: string): boolean {
+    const model = this.known.get(id);
+    return model !== undefined && model.missing === undefined;
+  }
+
+  /** The model, or a 404 MODEL_NOT_FOUND that says what to set to make it usable. */
+  resolve(id: string): ResolvedModel {
+    const model = this.known.get(id);
+    if (!model) {
+      throw new AppException(
+        ErrorCode.MODEL_NOT_FOUND,
+        `Unknown model "${id}": GET /api/v1/models lists the usable ones; DEEPSEEK_API_KEY, OPENAI_API_KEY or PROVIDERS_FILE add more`,
+        { model: id },
+      );
+    }
+    if (model.missing !== undefined) {
+      throw new AppException(
+        ErrorCode.MODEL_NOT_FOUND,
+        `Model "${id}" is not configured: set ${model.missing} to enable the ${model.provider} provider`,
+        { model: id, provider: model.provider, set: model.missing },
+      );
+    }
+    return { id, provider: this.providers.get(model.provider)! };
+  }
+}

@@ -1,0 +1,50 @@
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  /** Aborted when the caller goes away or the server shuts down. */
+  signal: AbortSignal;
+}
+
+export interface ChatCompletion {
+  content: string;
+  usage: TokenUsage;
+}
+
+/**
+ * Text chunks as the provider sends them. `complete` is true only when the provider ended the
+ * reply itself; an aborted or broken stream leaves it false.
+ */
+export interface ChatStream extends AsyncIterable<string> {
+  readonly usage: TokenUsage | undefined;
+  readonly complete: boolean;
+}
+
+export interface ModelProvider {
+  readonly name: string;
+  complete(req: ChatRequest): Promise<ChatCompletion>;
+  stream(req: ChatRequest): Promise<ChatStream>;
+}
+
+/** An OpenAI-compatible endpoint and the models it serves. */
+export interface ProviderConfig {
+  name: string;
+  baseURL: string;
+  models: string[];
+  /** The variable holding its key, if it needs one. */
+  keyVar?: string;
+  apiKey?: string;
+}

@@ -1,0 +1,80 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+
+import { CurrentUser } from '../core/auth/current-user.decorator';
+import type { Principal } from '../core/auth/principal';
+import { ErrorCode } from '../core/errors/error-code';
+import { ListQueryDto, Page } from '../core/http/list-query.dto';
+import { ParseIdPipe } from '../core/http/parse-id.pipe';
+import {
+  CreateSessionDto,
+  MessageResponseDto,
+  SessionResponseDto,
+  UpdateSessionDto,
+} from './dto/session.dto';
+import { SessionsService } from './sessions.service';
+
+const SessionId = () => Param('id', new ParseIdPipe(ErrorCode.SESSION_NOT_FOUND));
+
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Post()
+  create(
+    @CurrentUser() user: Principal,
+    @Body() dto: CreateSessionDto,
+  ): Promise<SessionResponseDto> {
+    return this.sessions.create(user.userId, dto);
+  }
+
+  @Get()
+  list(
+    @CurrentUser() user: Principal,
+    @Query() query: ListQueryDto,
+  ): Promise<Page<SessionResponseDto>> {
+    return this.sessions.list(user.userId, query);
+  }
+
+  @Get(':id')
+  get(@CurrentUser() user: Principal, @SessionId() id: string): Promise<SessionResponseDto> {
+    return this.sessions.get(user.userId, id);
+  }
+
+  @Patch(':id')
+  update(
+    @CurrentUser() user: Principal,
+    @SessionId() id: string,
+    @Body() dto: UpdateSessionDto,
+  ): Promise<SessionResponseDto> {
+    return this.sessions.update(user.userId, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@CurrentUser() user: Principal, @SessionId() id: string): Promise<void> {
+    return this.sessions.remove(user.userId, id);
+  }
+
+  @Get(':id/messages')
+  messages(
+    @CurrentUser() user: Principal,
+    @SessionId() id: string,
+    @Query() query: ListQueryDto,
+  ): Promise<Page<MessageResponseDto>> {
+    return this.sessions.listMessages(user.userId, id, query);
+  }
+}
+
+@Controller('messages')
+export class MessagesController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(
+    @CurrentUser() user: Principal,
+    @Param('id', new ParseIdPipe(ErrorCode.MESSAGE_NOT_FOUND)) id: string,
+  ): Promise<void> {
+    return this.sessions.removeMessage(user.userId, id);
+  }
+}

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
+import { ModelRegistry } from '../models/model-registry.service';
+import type { ChatMessage, TokenUsage } from '../models/provider.types';
+import type {
+  CreateSessionDto,
+  MessageResponseDto,
+  SessionResponseDto,
+  UpdateSessionDto,
+} from './dto/session.dto';
+import { MessageEntity, MessageStatus } from './entities/message.entity';
+import { SessionEntity } from './entities/session.entity';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// The newest messages are read first and stop at the character budget; this caps the read.
+const HISTORY_ROWS = 200;
+export const DEFAULT_SESSION_NAME = 'New session';
+
+export interface TurnToStore {
+  userId: string;
+  /** An existing session, or a new one created with the turn. */
+  session:
+    { id: string; isNew: true; name: string; model: string | null } | { id: string; isNew: false };
+  prompt: string;
+  reply: string;
+  model: string;
+  usage: TokenUsage;
+  status: MessageStatus;
+}
+
+export interface StoredTurn {
+  userMessageId: string;
+  assistantMessageId: string;
+}
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
+    @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly models: ModelRegistry,
+  ) {}
+
+  async create(userId: string, dto: CreateSessionDto): Promise<SessionResponseDto> {
+    if (dto.model !== undefined) this.models.resolve(dto.model);
+    const entity = this.sessions.create({
+      userId,
+      name: dto.name ?? DEFAULT_SESSION_NAME,
+      model: dto.model ?? null,
+      lastSeq: 0,
+    });
+    return this.toSession(await this.sessions.save(entity));
+  }
+
+  async list(userId: string, query: ListQueryDto): Promise<Page<SessionResponseDto>> {
+    const [rows, total] = await this.sessions.findAndCount({
+      where: { userId },
+      order: { createdAt: query.order, id: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return page(
+      rows.map((s) => this.toSession(s)),
+      total,
+      query,
+    );
+  }
+
+  async get(userId: string, id: string): Promise<SessionResponseDto> {
+    return this.toSession(await this.findOwned(userId, id));
+  }
+
+  async update(userId: string, id: string, dto: UpdateSessionDto): Promise<SessionResponseDto> {
+    const session = await this.findOwned(userId, id);
+    if (dto.model !== undefined) this.models.resolve(dto.model);
+    if (dto.name !== undefined) session.name = dto.name;
+    if (dto.model !== undefined) session.model = dto.model;
+    return this.toSession(await this.sessions.save(session));
+  }
+
+  async remove(userId: string, id: string): Promise<void> {
+    const result = await this.sessions.delete({ id: this.checkId(id), userId });
+    if (!result.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+  }
+
+  async listMessages(
+    userId: string,
+    sessionId: string,
+    query: ListQueryDto,
+  ): Promise<Page<MessageResponseDto>> {
+    await this.findOwned(userId, sessionId);
+    const [rows, total] = await this.messages.findAndCount({
+      where: { sessionId },
+      order: { seq: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return page(
+      rows.map((m) => this.toMessage(m)),
+      total,
+      query,
+    );
+  }
+
+  async removeMessage(userId: string, id: string): Promise<void> {
+    const owned = await this.messages
+      .createQueryBuilder('m')
+      .innerJoin(SessionEntity, 's', 's.id = m.session_id')
+      .select('m.id', 'id')
+      .where('m.id = :id AND s.user_id = :userId', { id, userId })
+      .getRawOne<{ id: string }>();
+    if (!owned) throw new AppException(ErrorCode.MESSAGE_NOT_FOUND);
+    await this.messages.delete({ id });
+  }
+
+  /** The caller's session, or 404 SESSION_NOT_FOUND for a malformed, unknown or foreign id. */
+  async findOwned(userId: string, id: string): Promise<SessionEntity> {
+    const session = await this.sessions.findOneBy({ id: this.checkId(id), userId });
+    if (!session) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+    return session;
+  }
+
+  /** The latest messages that fit in the budget, oldest first. */
+  async history(sessionId: string, maxChars: number): Promise<ChatMessage[]> {
+    if (maxChars <= 0) return [];
+    const rows = await this.messages.find({
+      select: { role: true, content: true },
+      where: { sessionId },
+      order: { seq: 'DESC' },
+      take: HISTORY_ROWS,
+    });
+    const picked: ChatMessage[] = [];
+    let used = 0;
+    for (const row of rows) {
+      used += row.content.length;
+      if (used > maxChars) break;
+      picked.push({ role: row.role, content: row.content });
+    }
+    return picked.reverse();
+  }
+
+  /**
+   * Stores a finished turn in one transaction. The session row's counter hands out the two
+   * sequence numbers under its row lock, so concurrent turns never interleave or collide.
+   */
+  async storeTurn(turn: TurnToStore): Promise<StoredTurn> {
+    const now = new Date();
+    const userMessageId = randomUUID();
+    const assistantMessageId = randomUUID();
+    await this.dataSource.transaction(async (tx) => {
+      let last: number;
+      if (turn.session.isNew) {
+        await tx.insert(SessionEntity, {
+          id: turn.session.id,
+          userId: turn.userId,
+          name: turn.session.name,
+          model: turn.session.model,
+          lastSeq: 2,
+          createdAt: now,
+          updatedAt: now,
+        });
+        last = 2;
+      } else {
+        const bumped = await tx
+          .createQueryBuilder()
+          .update(SessionEntity)
+          .set({ lastSeq: () => 'last_seq + 2', updatedAt: now })
+          .where('id = :id', { id: turn.session.id })
+          .execute();
+        if (!bumped.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+        const row = await tx.findOneOrFail(SessionEntity, {
+          select: { id: true, lastSeq: true },
+          where: { id: turn.session.id },
+        });
+        last = row.lastSeq;
+      }
+      await tx.insert(MessageEntity, [
+        {
+          id: userMessageId,
+          sessionId: turn.session.id,
+          seq: last - 1,
+          role: 'user',
+          content: turn.prompt,
+          model: turn.model,
+          tokens: turn.usage.input,
+          status: 'complete',
+          createdAt: now,
+        },
+        {
+          id: assistantMessageId,
+          sessionId: turn.session.id,
+          seq: last,
+          role: 'assistant',
+          content: turn.reply,
+          model: turn.model,
+          tokens: turn.usage.output,
+          status: turn.status,
+          createdAt: now,
+        },
+      ]);
+    });
+    return { userMessageId, assistantMessageId };
+  }
+
+  private checkId(id: string): string {
+    if (typeof id !== 'string' || !UUID.test(id))
+      throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+    return id.toLowerCase();
+  }
+
+  private toSession(s: SessionEntity): SessionResponseDto {
+    return {
+      id: s.id,
+      name: s.name,
+      model: s.model,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
+    };
+  }
+
+  private toMessage(m: MessageEntity): MessageResponseDto {
+    return {
+      id: m.id,
+      session_id: m.sessionId,
+      role: m.role,
+      content: m.content,
+      model: m.model,
+      tokens: m.tokens,
+      status: m.status,
+      created_at: m.createdAt,
+    };
+  }
+}
