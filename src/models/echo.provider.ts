@@ -3,6 +3,13 @@ import { countPromptTokens, countTokens } from './tokenizer';
 
 export const ECHO_MODEL = 'echo';
 
+/**
+ * Words keep their trailing whitespace, so the chunks join back to the exact message; scripts written
+ * without spaces (Chinese, Japanese, Korean) go one character at a time, like a real model's tokens.
+ */
+const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
+const WORDS = new RegExp(`[${CJK}]\\s*|[^\\s${CJK}]+\\s*|\\s+`, 'gu');
+
 function lastUserMessage(req: ChatRequest): string {
   for (let i = req.messages.length - 1; i >= 0; i--) {
     if (req.messages[i].role === 'user') return req.messages[i].content;
@@ -24,8 +31,7 @@ export class EchoProvider implements ModelProvider {
 
   async stream(req: ChatRequest): Promise<ChatStream> {
     const content = lastUserMessage(req);
-    // Words keep their trailing whitespace, so the chunks join back to the exact message.
-    const words = content.match(/\S+\s*|\s+/g) ?? [];
+    const words = content.match(WORDS) ?? [];
     const state: { usage: ChatStream['usage']; complete: boolean } = {
       usage: undefined,
       complete: false,
