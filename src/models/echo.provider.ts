@@ -1,4 +1,11 @@
-import type { ChatCompletion, ChatRequest, ChatStream, ModelProvider } from './provider.types';
+import {
+  ChatCompletion,
+  ChatRequest,
+  ChatStream,
+  chatStream,
+  ModelProvider,
+  StreamState,
+} from './provider.types';
 import { countPromptTokens, countTokens } from './tokenizer';
 
 export const ECHO_MODEL = 'echo';
@@ -32,10 +39,7 @@ export class EchoProvider implements ModelProvider {
   async stream(req: ChatRequest): Promise<ChatStream> {
     const content = lastUserMessage(req);
     const words = content.match(WORDS) ?? [];
-    const state: { usage: ChatStream['usage']; complete: boolean } = {
-      usage: undefined,
-      complete: false,
-    };
+    const state: StreamState = { usage: undefined, complete: false };
     async function* chunks(): AsyncGenerator<string> {
       for (const word of words) {
         if (req.signal.aborted) return;
@@ -44,15 +48,6 @@ export class EchoProvider implements ModelProvider {
       state.usage = { input: countPromptTokens(req.messages), output: countTokens(content) };
       state.complete = true;
     }
-    const iterable = chunks();
-    return {
-      [Symbol.asyncIterator]: () => iterable,
-      get usage() {
-        return state.usage;
-      },
-      get complete() {
-        return state.complete;
-      },
-    };
+    return chatStream(chunks(), state);
   }
 }

@@ -3,13 +3,14 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
-import type {
+import {
   ChatCompletion,
   ChatRequest,
   ChatStream,
+  chatStream,
   ModelProvider,
   ProviderConfig,
-  TokenUsage,
+  StreamState,
 } from './provider.types';
 import { countPromptTokens, countTokens } from './tokenizer';
 
@@ -140,7 +141,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
       throw this.toAppError(err, deadline);
     });
 
-    const state = { usage: undefined as TokenUsage | undefined, complete: false };
+    const state: StreamState = { usage: undefined, complete: false };
     const toAppError = (err: unknown) => this.toAppError(err, deadline);
     let text = '';
     async function* chunks(): AsyncGenerator<string> {
@@ -180,16 +181,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
           'The model provider ended the reply early',
         );
     }
-    const iterable = chunks();
-    return {
-      [Symbol.asyncIterator]: () => iterable,
-      get usage() {
-        return state.usage;
-      },
-      get complete() {
-        return state.complete;
-      },
-    };
+    return chatStream(chunks(), state);
   }
 
   private async withRetries<T>(deadline: Deadline, call: () => Promise<T>): Promise<T> {

@@ -48,3 +48,21 @@ export interface ProviderConfig {
   keyVar?: string;
   apiKey?: string;
 }
+
+/** The mutable outcome a provider fills in while its chunks are read. */
+export interface StreamState {
+  usage: TokenUsage | undefined;
+  complete: boolean;
+}
+
+export function chatStream(chunks: AsyncIterator<string>, state: StreamState): ChatStream {
+  return {
+    [Symbol.asyncIterator]: () => chunks,
+    get usage() {
+      return state.usage;
+    },
+    get complete() {
+      return state.complete;
+    },
+  };
+}

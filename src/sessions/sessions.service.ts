@@ -7,6 +7,7 @@ import { DataSource, Repository } from 'typeorm';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
+import { isUuid } from '../core/http/parse-id.pipe';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
 import type {
@@ -18,7 +19,6 @@ import type {
 import { MessageEntity, MessageStatus } from './entities/message.entity';
 import { SessionEntity } from './entities/session.entity';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // The newest messages are read first and stop at the character budget; this caps the read.
 const HISTORY_ROWS = 200;
 export const DEFAULT_SESSION_NAME = 'New session';
@@ -211,8 +211,7 @@ export class SessionsService {
   }
 
   private checkId(id: string): string {
-    if (typeof id !== 'string' || !UUID.test(id))
-      throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+    if (!isUuid(id)) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
     return id.toLowerCase();
   }
 

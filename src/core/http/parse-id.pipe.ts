@@ -5,13 +5,17 @@ import { ErrorCode } from '../errors/error-code';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
 /** A malformed id can match nothing, so it is the resource's 404 rather than a 400 or a 500. */
 @Injectable()
 export class ParseIdPipe implements PipeTransform<string, string> {
   constructor(private readonly notFound: ErrorCode) {}
 
   transform(value: string): string {
-    if (typeof value !== 'string' || !UUID.test(value)) throw new AppException(this.notFound);
+    if (!isUuid(value)) throw new AppException(this.notFound);
     return value.toLowerCase();
   }
 }
