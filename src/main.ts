@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   try {
     await preflight(env);
   } catch (err) {
-    if (err instanceof PreflightError) fail([err.message]);
+    if (err instanceof PreflightError || err instanceof StartupError) fail([err.message]);
     throw err;
   }
   let app;

@@ -63,7 +63,7 @@ export class ModelRegistry {
       },
     ];
     const file = env.get('PROVIDERS_FILE');
-    if (file) configs.push(...readProvidersFile(file, env.get('providerKeys')));
+    if (file) configs.push(...readProvidersFile(file, env.get('variables')));
 
     this.register({
       id: ECHO_MODEL,

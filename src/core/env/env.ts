@@ -13,8 +13,8 @@ export type DatabaseTarget =
 export interface Env extends Readonly<Omit<EnvSchema, 'DB_MIGRATE' | 'ECHO_MODEL'>> {
   readonly DB_MIGRATE: boolean;
   readonly ECHO_MODEL: boolean;
-  /** Variables a providers file names for its keys, read once here like every other setting. */
-  readonly providerKeys: Readonly<Record<string, string>>;
+  /** The whole environment, for variables a providers file names for its keys. */
+  readonly variables: Readonly<Record<string, string>>;
   readonly database: DatabaseTarget;
   readonly redis: { url: string; host: string; port: number };
   readonly jwtExpiresInSeconds: number;
@@ -50,15 +50,13 @@ function flatten(errors: ValidationError[]): string[] {
   });
 }
 
-/** Keys of extra providers live in variables the providers file names, so all `*_API_KEY` are kept. */
-function providerKeys(source: NodeJS.ProcessEnv): Record<string, string> {
-  const keys: Record<string, string> = {};
+/** Variables the operator names elsewhere (a providers file's key variables), read once here. */
+function variables(source: NodeJS.ProcessEnv): Record<string, string> {
+  const vars: Record<string, string> = {};
   for (const [name, value] of Object.entries(source)) {
-    if (/^[A-Z0-9_]+_(API_KEY|KEY|TOKEN)$/.test(name) && value && value.trim() !== '') {
-      keys[name] = value.trim();
-    }
+    if (value !== undefined && value.trim() !== '') vars[name] = value.trim();
   }
-  return keys;
+  return Object.freeze(vars);
 }
 
 function parseHostPort(raw: string, defaultPort: number): { host: string; port: number } {
@@ -98,7 +96,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
     ...schema,
     DB_MIGRATE: schema.DB_MIGRATE,
     ECHO_MODEL: schema.ECHO_MODEL,
-    providerKeys: providerKeys(source),
+    variables: variables(source),
     ADMIN_EMAIL: schema.ADMIN_EMAIL?.toLowerCase(),
     database: deriveDatabase(schema.DATABASE_URL),
     redis: { url: schema.REDIS_URL, ...parseHostPort(schema.REDIS_URL, 6379) },

@@ -55,6 +55,13 @@ function isBackingServiceDown(err: unknown): boolean {
  */
 export function toAppException(exception: unknown): AppException | undefined {
   if (exception instanceof AppException) return exception;
+  if (/^Failed to decode param/.test((exception as Error | null)?.message ?? '')) {
+    // A path segment that is not valid percent-encoding can name no resource.
+    return new AppException(
+      ErrorCode.NOT_FOUND,
+      'Not found: the path is not valid percent-encoding',
+    );
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = STATUS_CODES[status];

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 
+import { readProvidersFile } from '../../models/providers-file';
 import type { Env } from '../env/env';
 
 const REASONS: Record<string, string> = {
@@ -78,5 +79,7 @@ async function checkDatabase(env: Env): Promise<void> {
 
 /** Fails fast, with one line naming host and port, before Nest starts retrying anything. */
 export async function preflight(env: Env): Promise<void> {
+  // Read here too so a bad file is one clear line, not an error inside Nest's dependency injection.
+  if (env.PROVIDERS_FILE) readProvidersFile(env.PROVIDERS_FILE, env.variables);
   await Promise.all([checkRedis(env), checkDatabase(env)]);
 }
