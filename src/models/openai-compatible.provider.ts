@@ -143,6 +143,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
 
     const state: StreamState = { usage: undefined, complete: false };
     const toAppError = (err: unknown) => this.toAppError(err, deadline);
+    const provider = this.config.name;
     let text = '';
     async function* chunks(): AsyncGenerator<string> {
       let finished = false;
@@ -164,7 +165,14 @@ export class OpenAICompatibleProvider implements ModelProvider {
           }
         }
       } catch (err) {
-        throw toAppError(err);
+        if (deadline.timedOut || err instanceof AppException) throw toAppError(err);
+        throw new AppException(
+          ErrorCode.UPSTREAM_ERROR,
+          `The model provider ${provider} broke off the reply`,
+          {
+            provider,
+          },
+        );
       } finally {
         deadline.dispose();
       }

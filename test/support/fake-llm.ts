@@ -49,6 +49,13 @@ export interface FakeLlm {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Drops the connection mid-answer, after what was written has left the socket. */
+async function hangUp(res: ServerResponse): Promise<void> {
+  await new Promise<void>((r) => res.write('', () => r()));
+  await sleep(20);
+  res.destroy();
+}
+
 /** A small OpenAI-compatible Chat Completions server on 127.0.0.1: the only thing tests fake. */
 export async function startFakeLlm(): Promise<FakeLlm> {
   const requests: ReceivedRequest[] = [];
@@ -124,7 +131,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     res.write(frame({ role: 'assistant', content: '' }, null));
     for (let i = 0; i < chunks.length; i++) {
       if (b.dropAfterChunks !== undefined && i >= b.dropAfterChunks) {
-        res.destroy();
+        await hangUp(res);
         return;
       }
       if (i > 0 && b.chunkDelayMs) await sleep(b.chunkDelayMs);
@@ -132,7 +139,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       res.write(frame({ content: chunks[i] }, null));
     }
     if (b.dropAfterChunks !== undefined && chunks.length <= b.dropAfterChunks) {
-      res.destroy();
+      await hangUp(res);
       return;
     }
     res.write(frame({}, 'stop'));
