@@ -17,7 +17,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-let nextPort = 39000 + (process.pid % 1000);
+// Below the kernel's ephemeral range (32768+), so no in-process test app on port 0 can hold it.
+let nextPort = 30000 + (process.pid % 2500);
 
 /**
  * The built server (`npm run build` → dist/) run as a user runs it, in a fresh working
