@@ -12,10 +12,12 @@ import { EnvModule } from './core/env/env.module';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter';
 import { AppValidationPipe } from './core/http/app-validation.pipe';
 import { RequestBodyGuard } from './core/http/request-body.guard';
+import { QueueModule } from './core/queue/queue.module';
 import { RedisModule } from './core/redis/redis.module';
 import { HealthModule } from './health/health.module';
 import { ModelsModule } from './models/models.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { SkillsModule } from './skills/skills.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -23,6 +25,7 @@ export class AppModule {
   /** Every role gets health checks; the HTTP API's modules only where ROLE serves it. */
   static forRoot(env: Env): DynamicModule {
     const api = env.ROLE !== 'worker';
+    const worker = env.ROLE !== 'api';
     return {
       module: AppModule,
       imports: [
@@ -30,6 +33,8 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 0 }),
         RedisModule,
         HealthModule,
+        QueueModule,
+        SkillsModule.forRole({ api, worker }),
         ...(api
           ? [UsersModule, AuthModule, ModelsModule, AppConfigModule, SessionsModule, ChatModule]
           : []),

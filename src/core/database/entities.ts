@@ -2,6 +2,8 @@ import { AppConfigEntity } from '../../app-config/entities/app-config.entity';
 import { ApiKeyEntity } from '../../auth/entities/api-key.entity';
 import { MessageEntity } from '../../sessions/entities/message.entity';
 import { SessionEntity } from '../../sessions/entities/session.entity';
+import { SkillEntity } from '../../skills/entities/skill.entity';
+import { SkillRunEntity } from '../../skills/entities/skill-run.entity';
 import { UserEntity } from '../../users/entities/user.entity';
 import { SystemSettingEntity } from './entities/system-setting.entity';
 
@@ -12,4 +14,6 @@ export const ENTITIES = [
   AppConfigEntity,
   SessionEntity,
   MessageEntity,
+  SkillEntity,
+  SkillRunEntity,
 ];

@@ -131,6 +131,40 @@ export class EnvSchema {
   @IsInt({ message: 'SSE_PING_INTERVAL_MS must be an integer' })
   @Min(100)
   SSE_PING_INTERVAL_MS = 15000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_TIMEOUT_MS must be an integer' })
+  @Min(100)
+  SKILL_TIMEOUT_MS = 30000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_MAX_TIMEOUT_MS must be an integer' })
+  @Min(100)
+  SKILL_MAX_TIMEOUT_MS = 600000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_MAX_OUTPUT_BYTES must be an integer' })
+  @Min(1)
+  SKILL_MAX_OUTPUT_BYTES = 65536;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_CONCURRENCY must be an integer' })
+  @Min(1)
+  @Max(256)
+  SKILL_CONCURRENCY = 4;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_RUN_WAIT_MS must be an integer' })
+  @Min(0)
+  SKILL_RUN_WAIT_MS = 30000;
+
+  @IsIn(['none', 'bwrap'])
+  SKILL_SANDBOX = 'none';
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_STALLED_INTERVAL_MS must be an integer' })
+  @Min(500)
+  SKILL_STALLED_INTERVAL_MS = 30000;
 }
 
 export const ENV_KEYS = Object.keys(new EnvSchema()).concat([

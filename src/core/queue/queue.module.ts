@@ -1,0 +1,22 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Global, Module } from '@nestjs/common';
+
+import { EnvService } from '../env/env.service';
+import { QUEUE_PREFIX, SKILL_RUNS_QUEUE } from './queues';
+import { bullConnection } from './redis-connection';
+
+@Global()
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [EnvService],
+      useFactory: (env: EnvService) => ({
+        connection: bullConnection(env.get('REDIS_URL')),
+        prefix: QUEUE_PREFIX,
+      }),
+    }),
+    BullModule.registerQueue({ name: SKILL_RUNS_QUEUE }),
+  ],
+  exports: [BullModule],
+})
+export class QueueModule {}

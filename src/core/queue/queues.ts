@@ -1,0 +1,10 @@
+/** Queue names, job names and payloads: the one place producers and processors agree on. */
+export const SKILL_RUNS_QUEUE = 'skill-runs';
+export const SKILL_RUN_JOB = 'run';
+
+export interface SkillRunJob {
+  runId: string;
+}
+
+/** BullMQ keys live under our own prefix, beside the server's other Redis keys. */
+export const QUEUE_PREFIX = 'openclaw:bull';

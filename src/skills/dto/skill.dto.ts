@@ -1,0 +1,56 @@
+import { IsInt, IsNotEmpty, IsString, Matches, MaxLength, Min } from 'class-validator';
+
+import { Optional } from '../../core/http/optional.decorator';
+
+export const SKILL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export class UpdateSkillDto {
+  @Optional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+
+  @Optional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100_000)
+  script?: string;
+
+  /** Capped by SKILL_MAX_TIMEOUT_MS, checked in the service. */
+  @Optional()
+  @IsInt()
+  @Min(100)
+  timeout_ms?: number;
+}
+
+export class CreateSkillDto {
+  @IsString()
+  @Matches(SKILL_NAME, { message: 'name must match ^[a-z0-9][a-z0-9_-]{0,63}$' })
+  name: string;
+
+  @Optional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100_000)
+  script: string;
+
+  /** Default SKILL_TIMEOUT_MS; capped by SKILL_MAX_TIMEOUT_MS, checked in the service. */
+  @Optional()
+  @IsInt()
+  @Min(100)
+  timeout_ms?: number;
+}
+
+export interface SkillResponseDto {
+  name: string;
+  description: string;
+  /** Admins only. */
+  script?: string;
+  timeout_ms: number;
+  created_at: Date;
+  updated_at: Date;
+}

@@ -1,0 +1,82 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Job, Worker } from 'bullmq';
+
+import { EnvService } from '../../core/env/env.service';
+import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, SkillRunJob } from '../../core/queue/queues';
+import { bullConnection } from '../../core/queue/redis-connection';
+import { StartupError } from '../../core/startup/startup.error';
+import { bwrapProblem, runScript, Sandbox } from '../runner/script-runner';
+import { SkillRunsService } from '../skill-runs.service';
+
+/**
+ * The `skill-runs` worker, loaded only where ROLE includes the worker. Built by hand rather than
+ * with @Processor so its lock and stall settings can come from the validated environment.
+ */
+@Injectable()
+export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SkillRunsProcessor.name);
+  private worker?: Worker<SkillRunJob>;
+  private readonly sandbox: Sandbox;
+
+  constructor(
+    private readonly runs: SkillRunsService,
+    private readonly env: EnvService,
+  ) {
+    this.sandbox = env.get('SKILL_SANDBOX') as Sandbox;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.sandbox === 'bwrap') {
+      const problem = bwrapProblem();
+      if (problem) {
+        throw new StartupError(
+          `SKILL_SANDBOX=bwrap, but bubblewrap cannot run here (${problem}). Install bubblewrap and allow user namespaces, or unset SKILL_SANDBOX to run skills without the sandbox.`,
+        );
+      }
+      this.logger.log('Skills run under bubblewrap: no network, read-only system, private /tmp');
+    } else {
+      this.logger.log('Skills run without a sandbox (set SKILL_SANDBOX=bwrap to isolate them)');
+    }
+    const stallMs = this.env.get('SKILL_STALLED_INTERVAL_MS');
+    this.worker = new Worker<SkillRunJob>(SKILL_RUNS_QUEUE, (job) => this.process(job), {
+      connection: bullConnection(this.env.get('REDIS_URL')),
+      prefix: QUEUE_PREFIX,
+      concurrency: this.env.get('SKILL_CONCURRENCY'),
+      // A killed worker's job is seen as stalled and run again once; a second stall fails it.
+      lockDuration: stallMs,
+      stalledInterval: stallMs,
+      maxStalledCount: 1,
+    });
+    this.worker.on('failed', (job, error) => void this.onFailed(job, error));
+    this.worker.on('error', (error) => this.logger.error(`Worker error: ${error.message}`));
+  }
+
+  private async process(job: Job<SkillRunJob>): Promise<void> {
+    const started = await this.runs.start(job.data.runId);
+    if (!started) return;
+    const result = await runScript({
+      runId: started.run.id,
+      script: started.skill.script,
+      params: started.run.params,
+      timeoutMs: started.skill.timeoutMs,
+      maxOutputBytes: this.env.get('SKILL_MAX_OUTPUT_BYTES'),
+      sandbox: this.sandbox,
+    });
+    await this.runs.finish(started.run.id, result);
+  }
+
+  private async onFailed(job: Job<SkillRunJob> | undefined, error: Error): Promise<void> {
+    if (!job) return;
+    const reason = /stalled/i.test(error.message)
+      ? 'the worker running this skill stopped before it finished'
+      : `the run could not be completed: ${error.message}`;
+    await this.runs
+      .fail(job.data.runId, reason)
+      .catch((err: Error) => this.logger.error(err.message));
+  }
+
+  /** Waits for the runs in progress to finish: SIGTERM never cuts a script short. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+}

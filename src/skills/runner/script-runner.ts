@@ -1,0 +1,191 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+import type { ParamValue } from '../dto/run.dto';
+
+export type Sandbox = 'none' | 'bwrap';
+
+export interface ScriptRun {
+  runId: string;
+  script: string;
+  params: Record<string, ParamValue>;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  sandbox: Sandbox;
+}
+
+export interface ScriptResult {
+  status: 'succeeded' | 'failed' | 'timed_out';
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  outputTruncated: boolean;
+  durationMs: number;
+}
+
+const SAFE_PATH = '/usr/local/bin:/usr/bin:/bin';
+// Output still arriving from a killed process group is not worth waiting for longer than this.
+const DRAIN_MS = 1000;
+
+/** The child's whole environment: no variable of the server's own ever reaches a script. */
+export function scriptEnv(
+  runId: string,
+  home: string,
+  params: Record<string, ParamValue>,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: SAFE_PATH,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    OPENCLAW_RUN_ID: runId,
+  };
+  for (const [key, value] of Object.entries(params))
+    env[`PARAM_${key.toUpperCase()}`] = String(value);
+  return env;
+}
+
+/** No network, a read-only system, a private /tmp, its own PID namespace; only the run's directory is writable. */
+function bwrapArgs(dir: string): string[] {
+  return [
+    '--ro-bind',
+    '/usr',
+    '/usr',
+    '--ro-bind-try',
+    '/bin',
+    '/bin',
+    '--ro-bind-try',
+    '/lib',
+    '/lib',
+    '--ro-bind-try',
+    '/lib64',
+    '/lib64',
+    '--ro-bind-try',
+    '/sbin',
+    '/sbin',
+    '--ro-bind-try',
+    '/etc/alternatives',
+    '/etc/alternatives',
+    '--ro-bind-try',
+    '/etc/ssl',
+    '/etc/ssl',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--bind',
+    dir,
+    dir,
+    '--chdir',
+    dir,
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+  ];
+}
+
+/** Why bubblewrap cannot run here, or null when it can. */
+export function bwrapProblem(): string | null {
+  const probe = spawnSync('bwrap', [...bwrapArgs(tmpdir()), '/bin/true'], {
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+  if (probe.error)
+    return (probe.error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'bwrap is not installed'
+      : probe.error.message;
+  if (probe.status !== 0)
+    return (probe.stderr || `exit code ${probe.status}`).trim().split('\n')[0];
+  return null;
+}
+
+function collect(stream: Readable, cap: number) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  stream.on('data', (chunk: Buffer) => {
+    if (size >= cap) {
+      truncated = true;
+      return;
+    }
+    const room = cap - size;
+    if (chunk.length > room) truncated = true;
+    chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    size += Math.min(chunk.length, room);
+  });
+  const ended = new Promise<void>((resolve) => {
+    stream.on('close', resolve);
+    stream.on('end', resolve);
+    stream.on('error', () => resolve());
+  });
+  return { ended, text: () => Buffer.concat(chunks).toString('utf8'), truncated: () => truncated };
+}
+
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Runs `/bin/sh -c <script>` in a fresh temporary directory, as the leader of its own process
+ * group so a timeout kills everything it started. Params arrive only as PARAM_* variables and as
+ * JSON on stdin: the script text is never rewritten.
+ */
+export async function runScript(run: ScriptRun): Promise<ScriptResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'openclaw-run-'));
+  const started = Date.now();
+  try {
+    const [command, args] =
+      run.sandbox === 'bwrap'
+        ? ['bwrap', [...bwrapArgs(dir), '/bin/sh', '-c', run.script]]
+        : ['/bin/sh', ['-c', run.script]];
+    const child = spawn(command, args, {
+      cwd: dir,
+      env: scriptEnv(run.runId, dir, run.params),
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout = collect(child.stdout!, run.maxOutputBytes);
+    const stderr = collect(child.stderr!, run.maxOutputBytes);
+    // A script that never reads stdin closes it early; that is not an error.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(JSON.stringify(run.params));
+
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, run.timeoutMs);
+    const exit = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, error }));
+      child.once('exit', (code) => resolve({ code }));
+    });
+    clearTimeout(timer);
+    // Background processes the script left behind go with it.
+    killGroup(child.pid);
+    await Promise.race([
+      Promise.all([stdout.ended, stderr.ended]),
+      new Promise((r) => setTimeout(r, DRAIN_MS)),
+    ]);
+
+    const errText = exit.error ? `could not start the script: ${exit.error.message}\n` : '';
+    return {
+      status: timedOut ? 'timed_out' : exit.code === 0 ? 'succeeded' : 'failed',
+      exitCode: timedOut ? null : exit.code,
+      stdout: stdout.text(),
+      stderr: errText + stderr.text(),
+      outputTruncated: stdout.truncated() || stderr.truncated(),
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,227 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Queue, QueueEvents } from 'bullmq';
+import { In, Not, Repository } from 'typeorm';
+
+import type { Principal } from '../core/auth/principal';
+import { EnvService } from '../core/env/env.service';
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
+import { isUuid } from '../core/http/parse-id.pipe';
+import { QUEUE_PREFIX, SKILL_RUN_JOB, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
+import { bullConnection } from '../core/queue/redis-connection';
+import type { ParamValue, SkillRunResponseDto } from './dto/run.dto';
+import type { SkillEntity } from './entities/skill.entity';
+import { FINISHED, SkillRunEntity } from './entities/skill-run.entity';
+import type { ScriptResult } from './runner/script-runner';
+import { SkillsService } from './skills.service';
+
+const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const MAX_PARAMS = 64;
+const MAX_PARAM_CHARS = 32_768;
+
+export interface StartedRun {
+  run: SkillRunEntity;
+  skill: SkillEntity;
+}
+
+/** Checks params as SPEC §8 asks: scalar values, keys that are safe variable names, no clashes. */
+export function validateParams(
+  params: Record<string, unknown> | undefined,
+): Record<string, ParamValue> {
+  const fields: { field: string; message: string }[] = [];
+  const entries = Object.entries(params ?? {});
+  if (entries.length > MAX_PARAMS)
+    fields.push({ field: 'params', message: `at most ${MAX_PARAMS} params` });
+  const seen = new Set<string>();
+  for (const [key, value] of entries) {
+    const field = `params.${key}`;
+    if (!PARAM_KEY.test(key))
+      fields.push({ field, message: 'keys must match ^[A-Za-z_][A-Za-z0-9_]{0,63}$' });
+    else if (seen.has(key.toUpperCase()))
+      fields.push({ field, message: `clashes with another key as PARAM_${key.toUpperCase()}` });
+    seen.add(key.toUpperCase());
+    if (
+      !['string', 'number', 'boolean'].includes(typeof value) ||
+      (typeof value === 'number' && !Number.isFinite(value))
+    ) {
+      fields.push({ field, message: 'values must be strings, numbers or booleans' });
+    } else if (typeof value === 'string' && value.length > MAX_PARAM_CHARS) {
+      fields.push({ field, message: `values must be at most ${MAX_PARAM_CHARS} characters` });
+    }
+  }
+  if (fields.length > 0) throw AppException.validation(fields);
+  return (params ?? {}) as Record<string, ParamValue>;
+}
+
+@Injectable()
+export class SkillRunsService implements OnModuleDestroy {
+  private readonly logger = new Logger(SkillRunsService.name);
+  private events?: QueueEvents;
+
+  constructor(
+    @InjectRepository(SkillRunEntity) private readonly runs: Repository<SkillRunEntity>,
+    @InjectQueue(SKILL_RUNS_QUEUE) private readonly queue: Queue<SkillRunJob>,
+    private readonly skills: SkillsService,
+    private readonly env: EnvService,
+  ) {}
+
+  /** The row first, then the job with the row's id, so a run is never lost between the two. */
+  async enqueue(actor: Principal, name: string, rawParams: Record<string, unknown> | undefined) {
+    const skill = await this.skills.findByName(name);
+    const params = validateParams(rawParams);
+    const run = await this.runs.save(
+      this.runs.create({
+        skillId: skill.id,
+        userId: actor.userId,
+        status: 'queued',
+        params,
+        exitCode: null,
+        stdout: '',
+        stderr: '',
+        outputTruncated: false,
+        durationMs: null,
+        createdAt: new Date(),
+        startedAt: null,
+        finishedAt: null,
+      }),
+    );
+    await this.queue.add(
+      SKILL_RUN_JOB,
+      { runId: run.id },
+      {
+        jobId: run.id,
+        attempts: 1,
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600, count: 5000 },
+      },
+    );
+    return { run, skill };
+  }
+
+  /** Waits for the worker up to SKILL_RUN_WAIT_MS, then answers the run as it stands. */
+  async runAndWait(
+    actor: Principal,
+    name: string,
+    params: Record<string, unknown> | undefined,
+    wait: boolean,
+  ) {
+    const { run, skill } = await this.enqueue(actor, name, params);
+    const waitMs = this.env.get('SKILL_RUN_WAIT_MS');
+    if (wait && waitMs > 0) {
+      const job = await this.queue.getJob(run.id);
+      if (job) await job.waitUntilFinished(this.queueEvents(), waitMs).catch(() => undefined);
+    }
+    const current = (await this.runs.findOneBy({ id: run.id })) ?? run;
+    return {
+      run: this.toResponse(current, skill.name),
+      finished: FINISHED.includes(current.status),
+    };
+  }
+
+  async list(
+    actor: Principal,
+    name: string,
+    query: ListQueryDto,
+  ): Promise<Page<SkillRunResponseDto>> {
+    const skill = await this.skills.findByName(name);
+    const [rows, total] = await this.runs.findAndCount({
+      where: { skillId: skill.id, ...(actor.role === 'admin' ? {} : { userId: actor.userId }) },
+      order: { createdAt: query.order, id: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return page(
+      rows.map((r) => this.toResponse(r, skill.name)),
+      total,
+      query,
+    );
+  }
+
+  async get(actor: Principal, name: string, id: string): Promise<SkillRunResponseDto> {
+    const skill = await this.skills.findByName(name);
+    const run = isUuid(id)
+      ? await this.runs.findOneBy({
+          id: id.toLowerCase(),
+          skillId: skill.id,
+          ...(actor.role === 'admin' ? {} : { userId: actor.userId }),
+        })
+      : null;
+    if (!run) throw new AppException(ErrorCode.SKILL_RUN_NOT_FOUND);
+    return this.toResponse(run, skill.name);
+  }
+
+  /** Marks the run running; null when it no longer exists (its skill was deleted). */
+  async start(runId: string): Promise<StartedRun | null> {
+    const run = await this.runs.findOne({ where: { id: runId }, relations: { skill: true } });
+    if (!run?.skill) return null;
+    run.status = 'running';
+    run.startedAt = new Date();
+    await this.runs.update({ id: runId }, { status: 'running', startedAt: run.startedAt });
+    return { run, skill: run.skill };
+  }
+
+  async finish(runId: string, result: ScriptResult): Promise<void> {
+    await this.runs.update(
+      { id: runId },
+      {
+        status: result.status,
+        exitCode: result.exitCode,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        outputTruncated: result.outputTruncated,
+        durationMs: result.durationMs,
+        finishedAt: new Date(),
+      },
+    );
+  }
+
+  /** A run whose job failed outside the script (a worker that died twice, an error of ours). */
+  async fail(runId: string, reason: string): Promise<void> {
+    const run = await this.runs.findOneBy({ id: runId });
+    if (!run || FINISHED.includes(run.status)) return;
+    const finishedAt = new Date();
+    await this.runs.update(
+      { id: runId, status: Not(In([...FINISHED])) },
+      {
+        status: 'failed',
+        exitCode: null,
+        stderr: `${run.stderr}${run.stderr ? '\n' : ''}[openclaw] ${reason}`,
+        durationMs: run.startedAt ? finishedAt.getTime() - run.startedAt.getTime() : null,
+        finishedAt,
+      },
+    );
+    this.logger.warn(`Run ${runId} failed: ${reason}`);
+  }
+
+  private queueEvents(): QueueEvents {
+    this.events ??= new QueueEvents(SKILL_RUNS_QUEUE, {
+      connection: bullConnection(this.env.get('REDIS_URL')),
+      prefix: QUEUE_PREFIX,
+    });
+    return this.events;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.events?.close();
+  }
+
+  toResponse(run: SkillRunEntity, skill: string): SkillRunResponseDto {
+    return {
+      id: run.id,
+      skill,
+      status: run.status,
+      params: run.params,
+      exit_code: run.exitCode,
+      stdout: run.stdout,
+      stderr: run.stderr,
+      output_truncated: run.outputTruncated,
+      duration_ms: run.durationMs,
+      created_at: run.createdAt,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt,
+    };
+  }
+}

@@ -1,0 +1,103 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import type { Response } from 'express';
+
+import { CurrentUser } from '../core/auth/current-user.decorator';
+import type { Principal } from '../core/auth/principal';
+import { Roles } from '../core/auth/roles.decorator';
+import { ListQueryDto, Page } from '../core/http/list-query.dto';
+import { RunSkillDto, RunSkillQueryDto, SkillRunResponseDto } from './dto/run.dto';
+import { CreateSkillDto, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
+import { SkillRunsService } from './skill-runs.service';
+import { SkillsService } from './skills.service';
+
+@Controller('skills')
+export class SkillsController {
+  constructor(
+    private readonly skills: SkillsService,
+    private readonly runs: SkillRunsService,
+  ) {}
+
+  @Get()
+  list(
+    @CurrentUser() actor: Principal,
+    @Query() query: ListQueryDto,
+  ): Promise<Page<SkillResponseDto>> {
+    return this.skills.list(actor, query);
+  }
+
+  @Post()
+  @Roles('admin')
+  create(@Body() dto: CreateSkillDto): Promise<SkillResponseDto> {
+    return this.skills.create(dto);
+  }
+
+  @Get(':name')
+  get(@CurrentUser() actor: Principal, @Param('name') name: string): Promise<SkillResponseDto> {
+    return this.skills.get(actor, name);
+  }
+
+  @Patch(':name')
+  @Roles('admin')
+  update(@Param('name') name: string, @Body() dto: UpdateSkillDto): Promise<SkillResponseDto> {
+    return this.skills.update(name, dto);
+  }
+
+  @Delete(':name')
+  @Roles('admin')
+  @HttpCode(204)
+  remove(@Param('name') name: string): Promise<void> {
+    return this.skills.remove(name);
+  }
+
+  /** 200 with the finished run, or 202 + Location when it is still going (SPEC §8). */
+  @Post(':name/run')
+  async run(
+    @CurrentUser() actor: Principal,
+    @Param('name') name: string,
+    @Query() query: RunSkillQueryDto,
+    @Body() dto: RunSkillDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SkillRunResponseDto> {
+    const { run, finished } = await this.runs.runAndWait(
+      actor,
+      name,
+      dto.params,
+      query.wait !== 'false',
+    );
+    if (!finished) {
+      res.status(202).setHeader('Location', `/api/v1/skills/${run.skill}/runs/${run.id}`);
+    } else {
+      res.status(200);
+    }
+    return run;
+  }
+
+  @Get(':name/runs')
+  listRuns(
+    @CurrentUser() actor: Principal,
+    @Param('name') name: string,
+    @Query() query: ListQueryDto,
+  ): Promise<Page<SkillRunResponseDto>> {
+    return this.runs.list(actor, name, query);
+  }
+
+  @Get(':name/runs/:id')
+  getRun(
+    @CurrentUser() actor: Principal,
+    @Param('name') name: string,
+    @Param('id') id: string,
+  ): Promise<SkillRunResponseDto> {
+    return this.runs.get(actor, name, id);
+  }
+}

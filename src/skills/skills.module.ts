@@ -1,0 +1,22 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { SkillEntity } from './entities/skill.entity';
+import { SkillRunEntity } from './entities/skill-run.entity';
+import { SkillRunsProcessor } from './jobs/skill-runs.processor';
+import { SkillRunsService } from './skill-runs.service';
+import { SkillsController } from './skills.controller';
+import { SkillsService } from './skills.service';
+
+@Module({})
+export class SkillsModule {
+  /** The HTTP API where it is served, the worker where it runs: ROLE decides (SPEC §1). */
+  static forRole({ api, worker }: { api: boolean; worker: boolean }): DynamicModule {
+    return {
+      module: SkillsModule,
+      imports: [TypeOrmModule.forFeature([SkillEntity, SkillRunEntity])],
+      controllers: api ? [SkillsController] : [],
+      providers: [SkillsService, SkillRunsService, ...(worker ? [SkillRunsProcessor] : [])],
+    };
+  }
+}
