@@ -38,7 +38,31 @@ async function main(): Promise<void> {
       fail([`Port ${env.PORT} is already in use. Stop the other process or set PORT.`]);
     throw err;
   }
-  new Logger('Main').log(`OpenClaw (${env.ROLE}) listening on http://${env.HOST}:${env.PORT}`);
+  const logger = new Logger('Main');
+  logger.log(`OpenClaw (${env.ROLE}) listening on http://${env.HOST}:${env.PORT}`);
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: finishing in-flight work, then exiting`);
+    // A hard limit, so a stuck request or job cannot keep the process from stopping.
+    setTimeout(() => {
+      logger.error(
+        `Shutdown took longer than SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS} ms); exiting`,
+      );
+      process.exit(1);
+    }, env.SHUTDOWN_TIMEOUT_MS).unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: Error) => {
+        logger.error(`Shutdown failed: ${err.message}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 main().catch((err: Error) => {

@@ -165,6 +165,11 @@ export class EnvSchema {
   @IsInt({ message: 'SKILL_STALLED_INTERVAL_MS must be an integer' })
   @Min(500)
   SKILL_STALLED_INTERVAL_MS = 30000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 25000;
 }
 
 export const ENV_KEYS = Object.keys(new EnvSchema()).concat([

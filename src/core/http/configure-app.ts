@@ -15,5 +15,4 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
     app.enableCors({ origin: env.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-Session-Id'] });
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
-  app.enableShutdownHooks();
 }
