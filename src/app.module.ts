@@ -19,6 +19,7 @@ import { ModelsModule } from './models/models.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SkillsModule } from './skills/skills.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
         RedisModule,
         HealthModule,
         QueueModule,
+        WebhooksModule.forRole({ api, worker }),
         SkillsModule.forRole({ api, worker }),
         ...(api
           ? [UsersModule, AuthModule, ModelsModule, AppConfigModule, SessionsModule, ChatModule]

@@ -10,6 +10,7 @@ import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
+import { OutboxService } from '../webhooks/outbox.service';
 import type {
   CreateSessionDto,
   MessageResponseDto,
@@ -47,6 +48,7 @@ export class SessionsService {
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly models: ModelRegistry,
+    private readonly outbox: OutboxService,
   ) {}
 
   async create(userId: string, dto: CreateSessionDto): Promise<SessionResponseDto> {
@@ -57,7 +59,11 @@ export class SessionsService {
       model: dto.model ?? null,
       lastSeq: 0,
     });
-    return this.toSession(await this.sessions.save(entity));
+    return this.outbox.transaction(this.dataSource, async (tx, emit) => {
+      const saved = this.toSession(await tx.save(entity));
+      await emit('session.created', { userId }, saved);
+      return saved;
+    });
   }
 
   async list(userId: string, query: ListQueryDto): Promise<Page<SessionResponseDto>> {
@@ -87,8 +93,12 @@ export class SessionsService {
   }
 
   async remove(userId: string, id: string): Promise<void> {
-    const result = await this.sessions.delete({ id: this.checkId(id), userId });
-    if (!result.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+    const session = await this.findOwned(userId, id);
+    await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+      const deleted = await tx.delete(SessionEntity, { id: session.id, userId });
+      if (!deleted.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+      await emit('session.deleted', { userId }, this.toSession(session));
+    });
   }
 
   async listMessages(
@@ -115,10 +125,15 @@ export class SessionsService {
       .createQueryBuilder('m')
       .innerJoin(SessionEntity, 's', 's.id = m.session_id')
       .select('m.id', 'id')
+      .addSelect('m.session_id', 'session_id')
       .where('m.id = :id AND s.user_id = :userId', { id, userId })
-      .getRawOne<{ id: string }>();
+      .getRawOne<{ id: string; session_id: string }>();
     if (!owned) throw new AppException(ErrorCode.MESSAGE_NOT_FOUND);
-    await this.messages.delete({ id });
+    await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+      const deleted = await tx.delete(MessageEntity, { id });
+      if (!deleted.affected) throw new AppException(ErrorCode.MESSAGE_NOT_FOUND);
+      await emit('message.deleted', { userId }, { id, session_id: owned.session_id });
+    });
   }
 
   /** The caller's session, or 404 SESSION_NOT_FOUND for a malformed, unknown or foreign id. */
@@ -155,7 +170,8 @@ export class SessionsService {
     const now = new Date();
     const userMessageId = randomUUID();
     const assistantMessageId = randomUUID();
-    await this.dataSource.transaction(async (tx) => {
+    await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+      const audience = { userId: turn.userId };
       let last: number;
       if (turn.session.isNew) {
         await tx.insert(SessionEntity, {
@@ -168,6 +184,13 @@ export class SessionsService {
           updatedAt: now,
         });
         last = 2;
+        await emit('session.created', audience, {
+          id: turn.session.id,
+          name: turn.session.name,
+          model: turn.session.model,
+          created_at: now,
+          updated_at: now,
+        });
       } else {
         const bumped = await tx
           .createQueryBuilder()
@@ -182,7 +205,7 @@ export class SessionsService {
         });
         last = row.lastSeq;
       }
-      await tx.insert(MessageEntity, [
+      const stored: MessageEntity[] = [
         {
           id: userMessageId,
           sessionId: turn.session.id,
@@ -205,7 +228,10 @@ export class SessionsService {
           status: turn.status,
           createdAt: now,
         },
-      ]);
+      ];
+      await tx.insert(MessageEntity, stored);
+      for (const message of stored)
+        await emit('message.created', audience, this.toMessage(message));
     });
     return { userMessageId, assistantMessageId };
   }

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Queue, QueueEvents } from 'bullmq';
-import { In, Not, Repository } from 'typeorm';
+import { EntityManager, In, Not, Repository } from 'typeorm';
 
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
@@ -12,6 +12,7 @@ import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { QUEUE_PREFIX, SKILL_RUN_JOB, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
 import { bullConnection } from '../core/queue/redis-connection';
+import { Emit, OutboxService } from '../webhooks/outbox.service';
 import type { ParamValue, SkillRunResponseDto } from './dto/run.dto';
 import type { SkillEntity } from './entities/skill.entity';
 import { FINISHED, SkillRunEntity } from './entities/skill-run.entity';
@@ -66,6 +67,7 @@ export class SkillRunsService implements OnModuleDestroy {
     @InjectQueue(SKILL_RUNS_QUEUE) private readonly queue: Queue<SkillRunJob>,
     private readonly skills: SkillsService,
     private readonly env: EnvService,
+    private readonly outbox: OutboxService,
   ) {}
 
   /** The row first, then the job with the row's id, so a run is never lost between the two. */
@@ -164,18 +166,33 @@ export class SkillRunsService implements OnModuleDestroy {
   }
 
   async finish(runId: string, result: ScriptResult): Promise<void> {
-    await this.runs.update(
-      { id: runId },
-      {
-        status: result.status,
-        exitCode: result.exitCode,
-        stdout: result.stdout,
-        stderr: result.stderr,
-        outputTruncated: result.outputTruncated,
-        durationMs: result.durationMs,
-        finishedAt: new Date(),
-      },
-    );
+    await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
+      await tx.update(
+        SkillRunEntity,
+        { id: runId },
+        {
+          status: result.status,
+          exitCode: result.exitCode,
+          stdout: result.stdout,
+          stderr: result.stderr,
+          outputTruncated: result.outputTruncated,
+          durationMs: result.durationMs,
+          finishedAt: new Date(),
+        },
+      );
+      await this.emitFinished(tx, runId, emit);
+    });
+  }
+
+  /** skill.run.completed for a success, skill.run.failed otherwise, to the runner's webhooks. */
+  private async emitFinished(tx: EntityManager, runId: string, emit: Emit): Promise<void> {
+    const run = await tx.findOne(SkillRunEntity, {
+      where: { id: runId },
+      relations: { skill: true },
+    });
+    if (!run?.skill) return;
+    const type = run.status === 'succeeded' ? 'skill.run.completed' : 'skill.run.failed';
+    await emit(type, { userId: run.userId }, this.toResponse(run, run.skill.name));
   }
 
   /** A run whose job failed outside the script (a worker that died twice, an error of ours). */
@@ -183,16 +200,20 @@ export class SkillRunsService implements OnModuleDestroy {
     const run = await this.runs.findOneBy({ id: runId });
     if (!run || FINISHED.includes(run.status)) return;
     const finishedAt = new Date();
-    await this.runs.update(
-      { id: runId, status: Not(In([...FINISHED])) },
-      {
-        status: 'failed',
-        exitCode: null,
-        stderr: `${run.stderr}${run.stderr ? '\n' : ''}[openclaw] ${reason}`,
-        durationMs: run.startedAt ? finishedAt.getTime() - run.startedAt.getTime() : null,
-        finishedAt,
-      },
-    );
+    await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
+      const ended = await tx.update(
+        SkillRunEntity,
+        { id: runId, status: Not(In([...FINISHED])) },
+        {
+          status: 'failed',
+          exitCode: null,
+          stderr: `${run.stderr}${run.stderr ? '\n' : ''}[openclaw] ${reason}`,
+          durationMs: run.startedAt ? finishedAt.getTime() - run.startedAt.getTime() : null,
+          finishedAt,
+        },
+      );
+      if (ended.affected) await this.emitFinished(tx, runId, emit);
+    });
     this.logger.warn(`Run ${runId} failed: ${reason}`);
   }
 

@@ -7,6 +7,7 @@ import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { hashPassword } from '../core/security/password';
+import { OutboxService } from '../webhooks/outbox.service';
 import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
@@ -30,6 +31,7 @@ export class UsersService {
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
   ) {}
 
   findById(id: string): Promise<UserEntity | null> {
@@ -49,7 +51,11 @@ export class UsersService {
       disabled: false,
     });
     try {
-      return this.toResponse(await this.users.save(entity));
+      return await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+        const created = this.toResponse(await tx.save(entity));
+        await emit('user.created', 'admins', created);
+        return created;
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);
       throw err;
@@ -84,7 +90,7 @@ export class UsersService {
     try {
       const mayDropAdmin =
         (dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true;
-      const saved = await this.dataSource.transaction(async (tx) => {
+      return await this.outbox.transaction(this.dataSource, async (tx, emit) => {
         const admins = mayDropAdmin ? await this.lockActiveAdmins(tx) : [];
         const user = await this.lockUser(tx, id);
         if (mayDropAdmin && user.role === 'admin' && !user.disabled) {
@@ -95,9 +101,10 @@ export class UsersService {
         if (passwordHash !== undefined) user.passwordHash = passwordHash;
         if (dto.role !== undefined) user.role = dto.role;
         if (dto.disabled !== undefined) user.disabled = dto.disabled;
-        return tx.save(user);
+        const updated = this.toResponse(await tx.save(user));
+        await emit('user.updated', 'admins', updated);
+        return updated;
       });
-      return this.toResponse(saved);
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);
       throw err;

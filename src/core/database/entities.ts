@@ -5,6 +5,10 @@ import { SessionEntity } from '../../sessions/entities/session.entity';
 import { SkillEntity } from '../../skills/entities/skill.entity';
 import { SkillRunEntity } from '../../skills/entities/skill-run.entity';
 import { UserEntity } from '../../users/entities/user.entity';
+import { WebhookEntity } from '../../webhooks/entities/webhook.entity';
+import { WebhookAttemptEntity } from '../../webhooks/entities/webhook-attempt.entity';
+import { WebhookDeliveryEntity } from '../../webhooks/entities/webhook-delivery.entity';
+import { WebhookEventEntity } from '../../webhooks/entities/webhook-event.entity';
 import { SystemSettingEntity } from './entities/system-setting.entity';
 
 export const ENTITIES = [
@@ -16,4 +20,8 @@ export const ENTITIES = [
   MessageEntity,
   SkillEntity,
   SkillRunEntity,
+  WebhookEntity,
+  WebhookEventEntity,
+  WebhookDeliveryEntity,
+  WebhookAttemptEntity,
 ];

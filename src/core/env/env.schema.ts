@@ -170,6 +170,30 @@ export class EnvSchema {
   @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
   @Min(0)
   SHUTDOWN_TIMEOUT_MS = 25000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer' })
+  @Min(100)
+  WEBHOOK_TIMEOUT_MS = 10000;
+
+  @Matches(/^\s*\d+(ms|s|m|h|d)?\s*(,\s*\d+(ms|s|m|h|d)?\s*)*$/, {
+    message: 'WEBHOOK_RETRY_SCHEDULE must be a comma-separated list of delays such as 5s,5m,30m,2h',
+  })
+  WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
+
+  @Transform(toBoolean)
+  @IsIn([true, false], { message: 'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_URLS: boolean = false;
+
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_RECONCILE_INTERVAL_MS must be an integer' })
+  @Min(100)
+  WEBHOOK_RECONCILE_INTERVAL_MS = 15000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_CONCURRENCY must be an integer' })
+  @Min(1)
+  WEBHOOK_CONCURRENCY = 10;
 }
 
 export const ENV_KEYS = Object.keys(new EnvSchema()).concat([

@@ -10,9 +10,14 @@ export type DatabaseTarget =
   { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; host: string; port: number };
 
 /** The validated environment plus values derived from it once. */
-export interface Env extends Readonly<Omit<EnvSchema, 'DB_MIGRATE' | 'ECHO_MODEL'>> {
+export interface Env extends Readonly<
+  Omit<EnvSchema, 'DB_MIGRATE' | 'ECHO_MODEL' | 'WEBHOOK_ALLOW_PRIVATE_URLS'>
+> {
   readonly DB_MIGRATE: boolean;
   readonly ECHO_MODEL: boolean;
+  readonly WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
+  /** Delays before each webhook retry, in ms. */
+  readonly webhookRetryDelaysMs: number[];
   /** The whole environment, for variables a providers file names for its keys. */
   readonly variables: Readonly<Record<string, string>>;
   readonly database: DatabaseTarget;
@@ -35,6 +40,11 @@ const UNIT_BYTES: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 function parseDuration(value: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(value)!;
   return Number(m[1]) * UNIT_SECONDS[m[2] || 's'];
+}
+
+function parseDelayMs(value: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value)!;
+  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000 * UNIT_SECONDS[m[2] || 's'];
 }
 
 function parseSize(value: string): number {
@@ -96,6 +106,10 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
     ...schema,
     DB_MIGRATE: schema.DB_MIGRATE,
     ECHO_MODEL: schema.ECHO_MODEL,
+    WEBHOOK_ALLOW_PRIVATE_URLS: schema.WEBHOOK_ALLOW_PRIVATE_URLS,
+    webhookRetryDelaysMs: schema.WEBHOOK_RETRY_SCHEDULE.split(',').map((d) =>
+      parseDelayMs(d.trim()),
+    ),
     variables: variables(source),
     ADMIN_EMAIL: schema.ADMIN_EMAIL?.toLowerCase(),
     database: deriveDatabase(schema.DATABASE_URL),

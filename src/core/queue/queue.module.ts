@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 
 import { EnvService } from '../env/env.service';
-import { QUEUE_PREFIX, SKILL_RUNS_QUEUE } from './queues';
+import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from './queues';
 import { bullConnection } from './redis-connection';
 
 @Global()
@@ -15,7 +15,7 @@ import { bullConnection } from './redis-connection';
         prefix: QUEUE_PREFIX,
       }),
     }),
-    BullModule.registerQueue({ name: SKILL_RUNS_QUEUE }),
+    BullModule.registerQueue({ name: SKILL_RUNS_QUEUE }, { name: WEBHOOK_DELIVERIES_QUEUE }),
   ],
   exports: [BullModule],
 })

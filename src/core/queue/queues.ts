@@ -8,3 +8,15 @@ export interface SkillRunJob {
 
 /** BullMQ keys live under our own prefix, beside the server's other Redis keys. */
 export const QUEUE_PREFIX = 'openclaw:bull';
+
+export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
+export const WEBHOOK_DELIVERY_JOB = 'deliver';
+
+export interface WebhookDeliveryJob {
+  deliveryId: string;
+}
+
+/** One job per attempt: a retry must not be swallowed as a duplicate of the attempt still running. */
+export function deliveryJobId(deliveryId: string, attempt: number): string {
+  return `${deliveryId}_${attempt}`;
+}

@@ -1,0 +1,133 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, LessThanOrEqual } from 'typeorm';
+
+import { EnvService } from '../core/env/env.service';
+import { WebhookEntity } from './entities/webhook.entity';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { WebhookEventEntity } from './entities/webhook-event.entity';
+import { OutboxService } from './outbox.service';
+import { SendResult, sendWebhook } from './webhook-sender';
+
+// How long an attempt owns its delivery; past it, a dead worker's attempt is taken up again.
+const LEASE_MARGIN_MS = 15_000;
+const RECONCILE_BATCH = 500;
+
+/** Carries out deliveries: one attempt at a time per delivery, every attempt logged. */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger(DeliveryService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly env: EnvService,
+  ) {}
+
+  /** Makes the next attempt if the delivery is due; a job for an attempt already made does nothing. */
+  async attempt(deliveryId: string): Promise<void> {
+    const now = Date.now();
+    const lease = now + this.env.get('WEBHOOK_TIMEOUT_MS') + LEASE_MARGIN_MS;
+    const claimed = await this.db
+      .createQueryBuilder()
+      .update(WebhookDeliveryEntity)
+      .set({ attempts: () => 'attempts + 1', nextAttemptAt: lease, updatedAt: new Date() })
+      .where('id = :id AND status = :status AND next_attempt_at <= :now', {
+        id: deliveryId,
+        status: 'pending',
+        now,
+      })
+      .execute();
+    if (!claimed.affected) return;
+
+    const delivery = await this.db.getRepository(WebhookDeliveryEntity).findOne({
+      where: { id: deliveryId },
+      relations: { webhook: true, event: true },
+    });
+    if (!delivery?.webhook || !delivery.event) return;
+    const { webhook, event } = delivery;
+    const result = webhook.active
+      ? await this.send(webhook, event)
+      : {
+          success: false,
+          statusCode: null,
+          durationMs: 0,
+          error: 'the webhook is disabled',
+          responseBody: null,
+        };
+    await this.record(delivery, result);
+  }
+
+  /** POST /webhooks/:id/test: one attempt now, never retried. */
+  async sendOnce(
+    webhook: WebhookEntity,
+    event: WebhookEventEntity,
+    delivery: WebhookDeliveryEntity,
+  ) {
+    const result = await this.send(webhook, event);
+    await this.record({ ...delivery, attempts: 1, maxAttempts: 1 }, result);
+    return result;
+  }
+
+  private send(webhook: WebhookEntity, event: WebhookEventEntity): Promise<SendResult> {
+    return sendWebhook({
+      url: webhook.url,
+      secret: webhook.secret,
+      eventId: event.id,
+      payload: event.payload,
+      timeoutMs: this.env.get('WEBHOOK_TIMEOUT_MS'),
+      allowPrivate: this.env.get('WEBHOOK_ALLOW_PRIVATE_URLS'),
+    });
+  }
+
+  private async record(delivery: WebhookDeliveryEntity, result: SendResult): Promise<void> {
+    const gone = result.statusCode === 410;
+    const delays = this.env.get('webhookRetryDelaysMs');
+    const retry = !result.success && !gone && delivery.attempts < delivery.maxAttempts;
+    const delay = delays[Math.min(delivery.attempts - 1, delays.length - 1)] ?? 0;
+    const now = new Date();
+    await this.db.transaction(async (tx) => {
+      await tx.insert(WebhookAttemptEntity, {
+        deliveryId: delivery.id,
+        attempt: delivery.attempts,
+        statusCode: result.statusCode,
+        durationMs: result.durationMs,
+        error: result.error,
+        responseBody: result.responseBody,
+        createdAt: now,
+      });
+      await tx.update(
+        WebhookDeliveryEntity,
+        { id: delivery.id },
+        {
+          status: result.success ? 'succeeded' : retry ? 'pending' : 'failed',
+          nextAttemptAt: retry ? now.getTime() + delay : now.getTime(),
+          updatedAt: now,
+        },
+      );
+      // 410 Gone: the receiver asks never to be called again.
+      if (gone)
+        await tx.update(
+          WebhookEntity,
+          { id: delivery.webhookId },
+          { active: false, updatedAt: now },
+        );
+    });
+    if (gone) this.logger.warn(`Webhook ${delivery.webhookId} answered 410 and is now disabled`);
+    if (retry)
+      await this.outbox.dispatch([{ id: delivery.id, attempt: delivery.attempts + 1 }], delay);
+  }
+
+  /** Re-enqueues pending deliveries that are overdue: their job vanished (Redis flushed) or their worker died. */
+  async reconcile(graceMs: number): Promise<number> {
+    const due = await this.db.getRepository(WebhookDeliveryEntity).find({
+      select: { id: true, attempts: true },
+      where: { status: 'pending', nextAttemptAt: LessThanOrEqual(Date.now() - graceMs) },
+      order: { nextAttemptAt: 'ASC' },
+      take: RECONCILE_BATCH,
+    });
+    await this.outbox.dispatch(due.map((d) => ({ id: d.id, attempt: d.attempts + 1 })));
+    return due.length;
+  }
+}

@@ -1,0 +1,50 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Worker } from 'bullmq';
+
+import { EnvService } from '../../core/env/env.service';
+import {
+  QUEUE_PREFIX,
+  WEBHOOK_DELIVERIES_QUEUE,
+  WebhookDeliveryJob,
+} from '../../core/queue/queues';
+import { bullConnection } from '../../core/queue/redis-connection';
+import { DeliveryService } from '../delivery.service';
+
+/** The `webhook-deliveries` worker and the reconciler beside it; loaded only where ROLE includes the worker. */
+@Injectable()
+export class WebhookDeliveriesProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDeliveriesProcessor.name);
+  private worker?: Worker<WebhookDeliveryJob>;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly deliveries: DeliveryService,
+    private readonly env: EnvService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<WebhookDeliveryJob>(
+      WEBHOOK_DELIVERIES_QUEUE,
+      (job) => this.deliveries.attempt(job.data.deliveryId),
+      {
+        connection: bullConnection(this.env.get('REDIS_URL')),
+        prefix: QUEUE_PREFIX,
+        concurrency: this.env.get('WEBHOOK_CONCURRENCY'),
+      },
+    );
+    this.worker.on('error', (error) => this.logger.error(`Worker error: ${error.message}`));
+    const every = this.env.get('WEBHOOK_RECONCILE_INTERVAL_MS');
+    this.timer = setInterval(() => {
+      this.deliveries
+        .reconcile(every)
+        .then((n) => n > 0 && this.logger.log(`Re-enqueued ${n} overdue webhook deliveries`))
+        .catch((err: Error) => this.logger.warn(`Reconciling deliveries failed: ${err.message}`));
+    }, every);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.worker?.close();
+  }
+}

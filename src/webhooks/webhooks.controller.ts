@@ -1,0 +1,94 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+
+import { CurrentUser } from '../core/auth/current-user.decorator';
+import type { Principal } from '../core/auth/principal';
+import { ListQueryDto, Page } from '../core/http/list-query.dto';
+import {
+  CreateWebhookDto,
+  DeliveryResponseDto,
+  TestDeliveryResponseDto,
+  UpdateWebhookDto,
+  WebhookResponseDto,
+} from './dto/webhook.dto';
+import { WebhooksService } from './webhooks.service';
+
+@Controller('webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  create(
+    @CurrentUser() actor: Principal,
+    @Body() dto: CreateWebhookDto,
+  ): Promise<WebhookResponseDto> {
+    return this.webhooks.create(actor, dto);
+  }
+
+  @Get()
+  list(
+    @CurrentUser() actor: Principal,
+    @Query() query: ListQueryDto,
+  ): Promise<Page<WebhookResponseDto>> {
+    return this.webhooks.list(actor, query);
+  }
+
+  @Get(':id')
+  get(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<WebhookResponseDto> {
+    return this.webhooks.get(actor, id);
+  }
+
+  @Patch(':id')
+  update(
+    @CurrentUser() actor: Principal,
+    @Param('id') id: string,
+    @Body() dto: UpdateWebhookDto,
+  ): Promise<WebhookResponseDto> {
+    return this.webhooks.update(actor, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<void> {
+    return this.webhooks.remove(actor, id);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  rotate(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<WebhookResponseDto> {
+    return this.webhooks.rotateSecret(actor, id);
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  test(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<TestDeliveryResponseDto> {
+    return this.webhooks.test(actor, id);
+  }
+
+  @Get(':id/deliveries')
+  deliveries(
+    @CurrentUser() actor: Principal,
+    @Param('id') id: string,
+    @Query() query: ListQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    return this.webhooks.listDeliveries(actor, id, query);
+  }
+
+  @Get(':id/deliveries/:deliveryId')
+  delivery(
+    @CurrentUser() actor: Principal,
+    @Param('id') id: string,
+    @Param('deliveryId') deliveryId: string,
+  ): Promise<DeliveryResponseDto> {
+    return this.webhooks.getDelivery(actor, id, deliveryId);
+  }
+
+  @Post(':id/deliveries/:deliveryId/retry')
+  @HttpCode(202)
+  retry(
+    @CurrentUser() actor: Principal,
+    @Param('id') id: string,
+    @Param('deliveryId') deliveryId: string,
+  ): Promise<DeliveryResponseDto> {
+    return this.webhooks.retryDelivery(actor, id, deliveryId);
+  }
+}

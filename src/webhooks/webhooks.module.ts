@@ -1,0 +1,39 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { DeliveryService } from './delivery.service';
+import { WebhookEntity } from './entities/webhook.entity';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { WebhookEventEntity } from './entities/webhook-event.entity';
+import { WebhookDeliveriesProcessor } from './jobs/webhook-deliveries.processor';
+import { OutboxService } from './outbox.service';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/** Global so every producer can write its events to the outbox in its own transaction. */
+@Global()
+@Module({})
+export class WebhooksModule {
+  static forRole({ api, worker }: { api: boolean; worker: boolean }): DynamicModule {
+    return {
+      module: WebhooksModule,
+      imports: [
+        TypeOrmModule.forFeature([
+          WebhookEntity,
+          WebhookEventEntity,
+          WebhookDeliveryEntity,
+          WebhookAttemptEntity,
+        ]),
+      ],
+      controllers: api ? [WebhooksController] : [],
+      providers: [
+        OutboxService,
+        DeliveryService,
+        WebhooksService,
+        ...(worker ? [WebhookDeliveriesProcessor] : []),
+      ],
+      exports: [OutboxService],
+    };
+  }
+}

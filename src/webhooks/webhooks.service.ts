@@ -1,0 +1,293 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository } from 'typeorm';
+
+import type { Principal } from '../core/auth/principal';
+import { EnvService } from '../core/env/env.service';
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
+import { isUuid } from '../core/http/parse-id.pipe';
+import { DeliveryService } from './delivery.service';
+import type {
+  AttemptResponseDto,
+  CreateWebhookDto,
+  DeliveryResponseDto,
+  TestDeliveryResponseDto,
+  UpdateWebhookDto,
+  WebhookResponseDto,
+} from './dto/webhook.dto';
+import { WebhookEntity } from './entities/webhook.entity';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { WebhookEventEntity } from './entities/webhook-event.entity';
+import { newEventId, OutboxService } from './outbox.service';
+import { resolveTarget, UnsafeUrlError } from './url-guard';
+import { ADMIN_EVENTS } from './webhook-events';
+
+function newSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+@Injectable()
+export class WebhooksService {
+  constructor(
+    @InjectRepository(WebhookEntity) private readonly hooks: Repository<WebhookEntity>,
+    @InjectRepository(WebhookDeliveryEntity)
+    private readonly deliveries: Repository<WebhookDeliveryEntity>,
+    @InjectRepository(WebhookAttemptEntity)
+    private readonly attempts: Repository<WebhookAttemptEntity>,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly delivery: DeliveryService,
+    private readonly outbox: OutboxService,
+    private readonly env: EnvService,
+  ) {}
+
+  async create(actor: Principal, dto: CreateWebhookDto): Promise<WebhookResponseDto> {
+    this.checkEvents(actor, dto.events);
+    await this.checkUrl(dto.url);
+    const hook = await this.hooks.save(
+      this.hooks.create({
+        userId: actor.userId,
+        url: dto.url,
+        events: [...new Set(dto.events)],
+        description: dto.description ?? '',
+        active: true,
+        secret: newSecret(),
+      }),
+    );
+    return this.toResponse(hook, true);
+  }
+
+  async list(actor: Principal, query: ListQueryDto): Promise<Page<WebhookResponseDto>> {
+    const [rows, total] = await this.hooks.findAndCount({
+      where: { userId: actor.userId },
+      order: { createdAt: query.order, id: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return page(
+      rows.map((h) => this.toResponse(h, false)),
+      total,
+      query,
+    );
+  }
+
+  async get(actor: Principal, id: string): Promise<WebhookResponseDto> {
+    return this.toResponse(await this.findOwned(actor, id), false);
+  }
+
+  async update(actor: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookResponseDto> {
+    const hook = await this.findOwned(actor, id);
+    if (dto.events !== undefined) this.checkEvents(actor, dto.events);
+    if (dto.url !== undefined) await this.checkUrl(dto.url);
+    if (dto.url !== undefined) hook.url = dto.url;
+    if (dto.events !== undefined) hook.events = [...new Set(dto.events)];
+    if (dto.active !== undefined) hook.active = dto.active;
+    if (dto.description !== undefined) hook.description = dto.description;
+    return this.toResponse(await this.hooks.save(hook), false);
+  }
+
+  async remove(actor: Principal, id: string): Promise<void> {
+    const hook = await this.findOwned(actor, id);
+    await this.hooks.delete({ id: hook.id });
+  }
+
+  async rotateSecret(actor: Principal, id: string): Promise<WebhookResponseDto> {
+    const hook = await this.findOwned(actor, id);
+    hook.secret = newSecret();
+    return this.toResponse(await this.hooks.save(hook), true);
+  }
+
+  async listDeliveries(
+    actor: Principal,
+    id: string,
+    query: ListQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    const hook = await this.findOwned(actor, id);
+    const [rows, total] = await this.deliveries.findAndCount({
+      where: { webhookId: hook.id },
+      relations: { event: true },
+      order: { createdAt: query.order, id: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+    const attempts = rows.length
+      ? await this.attempts.find({
+          where: { deliveryId: In(rows.map((r) => r.id)) },
+          order: { attempt: 'ASC' },
+        })
+      : [];
+    return page(
+      rows.map((d) =>
+        this.toDelivery(
+          d,
+          attempts.filter((a) => a.deliveryId === d.id),
+        ),
+      ),
+      total,
+      query,
+    );
+  }
+
+  async getDelivery(
+    actor: Principal,
+    id: string,
+    deliveryId: string,
+  ): Promise<DeliveryResponseDto> {
+    const delivery = await this.findDelivery(actor, id, deliveryId);
+    const attempts = await this.attempts.find({
+      where: { deliveryId: delivery.id },
+      order: { attempt: 'ASC' },
+    });
+    return this.toDelivery(delivery, attempts);
+  }
+
+  /** Sends the delivery again, whatever its state: one more attempt, then the usual retries if it fails. */
+  async retryDelivery(
+    actor: Principal,
+    id: string,
+    deliveryId: string,
+  ): Promise<DeliveryResponseDto> {
+    const delivery = await this.findDelivery(actor, id, deliveryId);
+    const now = new Date();
+    await this.deliveries.update(
+      { id: delivery.id },
+      {
+        status: 'pending',
+        nextAttemptAt: now.getTime(),
+        maxAttempts: Math.max(delivery.maxAttempts, delivery.attempts + 1),
+        updatedAt: now,
+      },
+    );
+    await this.outbox.dispatch([{ id: delivery.id, attempt: delivery.attempts + 1 }]);
+    return this.getDelivery(actor, id, deliveryId);
+  }
+
+  /** Sends a `webhook.test` event once, now, and reports how it went. */
+  async test(actor: Principal, id: string): Promise<TestDeliveryResponseDto> {
+    const hook = await this.findOwned(actor, id);
+    const now = new Date();
+    const eventId = newEventId();
+    const event = this.db.getRepository(WebhookEventEntity).create({
+      id: eventId,
+      type: 'webhook.test',
+      payload: JSON.stringify({
+        id: eventId,
+        type: 'webhook.test',
+        created_at: now.toISOString(),
+        data: { webhook_id: hook.id, message: 'This is a test delivery from OpenClaw' },
+      }),
+      createdAt: now,
+    });
+    const delivery = this.deliveries.create({
+      id: randomUUID(),
+      webhookId: hook.id,
+      eventId,
+      status: 'pending',
+      attempts: 1,
+      maxAttempts: 1,
+      // Never due for the reconciler: this attempt is made right here.
+      nextAttemptAt: Number.MAX_SAFE_INTEGER,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.db.transaction(async (tx) => {
+      await tx.insert(WebhookEventEntity, event);
+      await tx.insert(WebhookDeliveryEntity, delivery);
+    });
+    const result = await this.delivery.sendOnce(hook, event, delivery);
+    return {
+      delivery_id: delivery.id,
+      success: result.success,
+      status_code: result.statusCode,
+      duration_ms: result.durationMs,
+      error: result.error,
+    };
+  }
+
+  private async findOwned(actor: Principal, id: string): Promise<WebhookEntity> {
+    const hook = isUuid(id)
+      ? await this.hooks.findOneBy({ id: id.toLowerCase(), userId: actor.userId })
+      : null;
+    if (!hook) throw new AppException(ErrorCode.WEBHOOK_NOT_FOUND);
+    return hook;
+  }
+
+  private async findDelivery(
+    actor: Principal,
+    id: string,
+    deliveryId: string,
+  ): Promise<WebhookDeliveryEntity> {
+    const hook = await this.findOwned(actor, id);
+    const delivery = isUuid(deliveryId)
+      ? await this.deliveries.findOne({
+          where: { id: deliveryId.toLowerCase(), webhookId: hook.id },
+          relations: { event: true },
+        })
+      : null;
+    if (!delivery) throw new AppException(ErrorCode.DELIVERY_NOT_FOUND);
+    return delivery;
+  }
+
+  private checkEvents(actor: Principal, events: string[]): void {
+    const adminOnly = events.filter((e) => ADMIN_EVENTS.includes(e));
+    if (actor.role !== 'admin' && adminOnly.length > 0) {
+      throw new AppException(
+        ErrorCode.FORBIDDEN,
+        `Only admins may subscribe to ${adminOnly.join(', ')}`,
+      );
+    }
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    try {
+      await resolveTarget(url, this.env.get('WEBHOOK_ALLOW_PRIVATE_URLS'));
+    } catch (err) {
+      if (!(err instanceof UnsafeUrlError)) throw err;
+      throw AppException.validation([{ field: 'url', message: `url is refused: ${err.message}` }]);
+    }
+  }
+
+  private toResponse(hook: WebhookEntity, withSecret: boolean): WebhookResponseDto {
+    return {
+      id: hook.id,
+      url: hook.url,
+      events: hook.events,
+      description: hook.description,
+      active: hook.active,
+      ...(withSecret ? { secret: hook.secret } : {}),
+      created_at: hook.createdAt,
+      updated_at: hook.updatedAt,
+    };
+  }
+
+  private toDelivery(
+    d: WebhookDeliveryEntity,
+    attempts: WebhookAttemptEntity[],
+  ): DeliveryResponseDto {
+    return {
+      id: d.id,
+      webhook_id: d.webhookId,
+      event_id: d.eventId,
+      event_type: d.event?.type ?? '',
+      status: d.status,
+      attempts: attempts.map((a): AttemptResponseDto => ({
+        attempt: a.attempt,
+        status_code: a.statusCode,
+        duration_ms: a.durationMs,
+        error: a.error,
+        response_body: a.responseBody,
+        created_at: a.createdAt,
+      })),
+      next_attempt_at:
+        d.status === 'pending' && d.nextAttemptAt < Number.MAX_SAFE_INTEGER
+          ? new Date(d.nextAttemptAt)
+          : null,
+      created_at: d.createdAt,
+      updated_at: d.updatedAt,
+    };
+  }
+}
