@@ -74,22 +74,22 @@ export class SkillRunsService implements OnModuleDestroy {
   async enqueue(actor: Principal, name: string, rawParams: Record<string, unknown> | undefined) {
     const skill = await this.skills.findByName(name);
     const params = validateParams(rawParams);
-    const run = await this.runs.save(
-      this.runs.create({
-        skillId: skill.id,
-        userId: actor.userId,
-        status: 'queued',
-        params,
-        exitCode: null,
-        stdout: '',
-        stderr: '',
-        outputTruncated: false,
-        durationMs: null,
-        createdAt: new Date(),
-        startedAt: null,
-        finishedAt: null,
-      }),
-    );
+    const entity = this.runs.create({
+      skillId: skill.id,
+      userId: actor.userId,
+      status: 'queued',
+      exitCode: null,
+      stdout: '',
+      stderr: '',
+      outputTruncated: false,
+      durationMs: null,
+      createdAt: new Date(),
+      startedAt: null,
+      finishedAt: null,
+    });
+    // Set after create(): its copy of plain objects skips keys such as `constructor`.
+    entity.params = params;
+    const run = await this.runs.save(entity);
     await this.queue.add(
       SKILL_RUN_JOB,
       { runId: run.id },

@@ -66,13 +66,15 @@ export class SkillsController {
     @CurrentUser() actor: Principal,
     @Param('name') name: string,
     @Query() query: RunSkillQueryDto,
-    @Body() dto: RunSkillDto,
+    @Body() _dto: RunSkillDto,
+    // The params as sent: class-transformer's copy would drop keys such as `constructor`.
+    @Body('params') params: Record<string, unknown> | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SkillRunResponseDto> {
     const { run, finished } = await this.runs.runAndWait(
       actor,
       name,
-      dto.params,
+      params,
       query.wait !== 'false',
     );
     if (!finished) {

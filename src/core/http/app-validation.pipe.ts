@@ -11,12 +11,24 @@ function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
-/** PostgreSQL cannot store NUL in text, and no field has a use for it: reject it everywhere. */
-function findNul(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : undefined;
+// Nest's ValidationPipe deletes these keys (prototype pollution); they are refused instead of lost.
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Finds what no field may hold: NUL characters (PostgreSQL cannot store them, and no field has a
+ * use for them) and reserved keys in nested objects.
+ */
+function findForbidden(value: unknown, path: string): FieldError | undefined {
+  if (typeof value === 'string') {
+    return value.includes('\u0000')
+      ? { field: path || 'body', message: `${path || 'body'} must not contain NUL characters` }
+      : undefined;
+  }
   if (value && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      const found = findNul(child, path ? `${path}.${key}` : key);
+    for (const key of Object.keys(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (RESERVED_KEYS.has(key)) return { field, message: `the key ${key} is not allowed` };
+      const found = findForbidden((value as Record<string, unknown>)[key], field);
       if (found) return found;
     }
   }
@@ -47,6 +59,8 @@ export class AppValidationPipe implements PipeTransform {
   });
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // One field of the body (@Body('x')): the whole body was checked against its DTO already.
+    if (metadata.type === 'body' && metadata.data) return value;
     if (metadata.type === 'body') {
       if (value === undefined || value === null) value = {};
       if (typeof value !== 'object' || Array.isArray(value)) {
@@ -55,12 +69,8 @@ export class AppValidationPipe implements PipeTransform {
           'The request body must be a JSON object',
         );
       }
-      const nulField = findNul(value, '');
-      if (nulField) {
-        throw AppException.validation([
-          { field: nulField, message: `${nulField} must not contain NUL characters` },
-        ]);
-      }
+      const forbidden = findForbidden(value, '');
+      if (forbidden) throw AppException.validation([forbidden]);
       return this.body.transform(value, metadata);
     }
     if (metadata.type === 'query') return this.query.transform(value, metadata);

@@ -54,22 +54,33 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   private async process(job: Job<SkillRunJob>): Promise<void> {
     const started = await this.runs.start(job.data.runId);
     if (!started) return;
-    const result = await runScript({
-      runId: started.run.id,
-      script: started.skill.script,
-      params: started.run.params,
-      timeoutMs: started.skill.timeoutMs,
-      maxOutputBytes: this.env.get('SKILL_MAX_OUTPUT_BYTES'),
-      sandbox: this.sandbox,
-    });
-    await this.runs.finish(started.run.id, result);
+    try {
+      const result = await runScript({
+        runId: started.run.id,
+        script: started.skill.script,
+        params: started.run.params,
+        timeoutMs: started.skill.timeoutMs,
+        maxOutputBytes: this.env.get('SKILL_MAX_OUTPUT_BYTES'),
+        sandbox: this.sandbox,
+      });
+      await this.runs.finish(started.run.id, result);
+    } catch (err) {
+      // The run ends here, before the job settles, so a caller waiting on the job reads a finished run.
+      this.logger.error(
+        `Run ${started.run.id} could not be completed: ${(err as Error).stack ?? err}`,
+      );
+      await this.runs.fail(
+        started.run.id,
+        'the run could not be completed because of a server error',
+      );
+    }
   }
 
   private async onFailed(job: Job<SkillRunJob> | undefined, error: Error): Promise<void> {
     if (!job) return;
     const reason = /stalled/i.test(error.message)
       ? 'the worker running this skill stopped before it finished'
-      : `the run could not be completed: ${error.message}`;
+      : 'the run could not be completed because of a server error';
     await this.runs
       .fail(job.data.runId, reason)
       .catch((err: Error) => this.logger.error(err.message));

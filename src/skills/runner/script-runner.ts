@@ -103,6 +103,20 @@ export function bwrapProblem(): string | null {
   return null;
 }
 
+/** The bytes as text: a character cut by the cap is dropped, NUL (which PostgreSQL cannot store) shown as U+FFFD. */
+function toText(buf: Buffer, truncated: boolean): string {
+  let end = buf.length;
+  if (truncated) {
+    // Step back over continuation bytes to the start of the last character, and drop it if incomplete.
+    let start = end - 1;
+    while (start > 0 && end - start < 4 && (buf[start] & 0xc0) === 0x80) start--;
+    const lead = buf[start];
+    const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (start >= 0 && end - start < size) end = start;
+  }
+  return buf.subarray(0, end).toString('utf8').replaceAll('\u0000', '\uFFFD');
+}
+
 function collect(stream: Readable, cap: number) {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -122,7 +136,11 @@ function collect(stream: Readable, cap: number) {
     stream.on('end', resolve);
     stream.on('error', () => resolve());
   });
-  return { ended, text: () => Buffer.concat(chunks).toString('utf8'), truncated: () => truncated };
+  return {
+    ended,
+    text: () => toText(Buffer.concat(chunks), truncated),
+    truncated: () => truncated,
+  };
 }
 
 function killGroup(pid: number | undefined): void {
