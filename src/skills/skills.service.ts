@@ -1,20 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 
 import type { Principal } from '../core/auth/principal';
+import { isUniqueViolation } from '../core/database/unique-violation';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { CreateSkillDto, SKILL_NAME, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
 import { SkillEntity } from './entities/skill.entity';
-
-function isUniqueViolation(err: unknown): boolean {
-  const code =
-    err instanceof QueryFailedError ? (err.driverError as { code?: string })?.code : undefined;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
 
 @Injectable()
 export class SkillsService {
