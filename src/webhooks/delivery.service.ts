@@ -47,16 +47,19 @@ export class DeliveryService {
     });
     if (!delivery?.webhook || !delivery.event) return;
     const { webhook, event } = delivery;
-    const result = webhook.active
-      ? await this.send(webhook, event)
-      : {
-          success: false,
-          statusCode: null,
-          durationMs: 0,
-          error: 'the webhook is disabled',
-          responseBody: null,
-        };
-    await this.record(delivery, result);
+    if (!webhook.active) {
+      // Switched off since the event: the delivery ends here rather than being retried for a day.
+      const off = {
+        success: false,
+        statusCode: null,
+        durationMs: 0,
+        error: 'the webhook is disabled',
+        responseBody: null,
+      };
+      await this.record({ ...delivery, maxAttempts: delivery.attempts }, off);
+      return;
+    }
+    await this.record(delivery, await this.send(webhook, event));
   }
 
   /** POST /webhooks/:id/test: one attempt now, never retried. */

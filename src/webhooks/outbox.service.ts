@@ -113,6 +113,15 @@ export class OutboxService {
     }
   }
 
+  /** Sends a delivery's next attempt now, even when a delayed job for it is already waiting. */
+  async dispatchNow(next: { id: string; attempt: number }): Promise<void> {
+    const job = await this.queue
+      .getJob(deliveryJobId(next.id, next.attempt))
+      .catch(() => undefined);
+    if (job && (await job.isDelayed())) await job.promote();
+    else await this.dispatch([next]);
+  }
+
   private async subscribers(
     tx: EntityManager,
     type: EventType,

@@ -42,6 +42,9 @@ export interface ResolvedTarget {
 
 export class UnsafeUrlError extends Error {}
 
+/** The name does not resolve (yet): nothing to connect to, so nothing unsafe either. */
+export class UnresolvableHostError extends UnsafeUrlError {}
+
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return blocked.check(address, 'ipv4');
@@ -80,10 +83,10 @@ export async function resolveTarget(raw: string, allowPrivate: boolean): Promise
     try {
       addresses = await lookup(host, { all: true, verbatim: true });
     } catch {
-      throw new UnsafeUrlError(`the host ${host} could not be resolved`);
+      throw new UnresolvableHostError(`the host ${host} could not be resolved`);
     }
   }
-  if (addresses.length === 0) throw new UnsafeUrlError(`the host ${host} has no address`);
+  if (addresses.length === 0) throw new UnresolvableHostError(`the host ${host} has no address`);
   if (!allowPrivate) {
     const bad = addresses.find((a) => isPrivateAddress(a.address));
     if (bad)

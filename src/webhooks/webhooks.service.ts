@@ -24,7 +24,7 @@ import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
 import { newEventId, OutboxService } from './outbox.service';
-import { resolveTarget, UnsafeUrlError } from './url-guard';
+import { resolveTarget, UnresolvableHostError, UnsafeUrlError } from './url-guard';
 import { ADMIN_EVENTS } from './webhook-events';
 
 function newSecret(): string {
@@ -162,7 +162,7 @@ export class WebhooksService {
         updatedAt: now,
       },
     );
-    await this.outbox.dispatch([{ id: delivery.id, attempt: delivery.attempts + 1 }]);
+    await this.outbox.dispatchNow({ id: delivery.id, attempt: delivery.attempts + 1 });
     return this.getDelivery(actor, id, deliveryId);
   }
 
@@ -246,6 +246,8 @@ export class WebhooksService {
     try {
       await resolveTarget(url, this.env.get('WEBHOOK_ALLOW_PRIVATE_URLS'));
     } catch (err) {
+      // A name without DNS records yet is accepted: every delivery checks the address again.
+      if (err instanceof UnresolvableHostError) return;
       if (!(err instanceof UnsafeUrlError)) throw err;
       throw AppException.validation([{ field: 'url', message: `url is refused: ${err.message}` }]);
     }
