@@ -1,5 +1,5 @@
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
@@ -42,6 +42,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     const file = resolve(join(this.env.get('DATA_DIR'), PASSWORD_FILE));
     try {
       // The file is written before the user exists, so a failure never leaves an admin nobody can use.
+      mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${password}\n`, { mode: 0o600 });
     } catch (err) {
       throw new AdminBootstrapError(
