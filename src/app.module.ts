@@ -15,6 +15,7 @@ import { RequestBodyGuard } from './core/http/request-body.guard';
 import { QueueModule } from './core/queue/queue.module';
 import { RedisModule } from './core/redis/redis.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ModelsModule } from './models/models.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SkillsModule } from './skills/skills.module';
@@ -35,6 +36,7 @@ export class AppModule {
         RedisModule,
         HealthModule,
         QueueModule,
+        MetricsModule.forRole({ api }),
         WebhooksModule.forRole({ api, worker }),
         SkillsModule.forRole({ api, worker }),
         ...(api

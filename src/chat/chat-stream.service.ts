@@ -32,7 +32,11 @@ export class ChatStreamService {
     signal: AbortSignal,
   ): Promise<void> {
     const turn = await this.chat.prepare(user, dto);
-    const stream = await this.chat.openStream(turn, signal);
+    const end = this.chat.metrics.upstreamDuration.startTimer({ model: turn.model.id });
+    const stream = await this.chat.openStream(turn, signal).catch((err: unknown) => {
+      end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
+      throw err;
+    });
     const chunks = stream[Symbol.asyncIterator]();
     const first = await chunks.next();
     if (signal.aborted) {
@@ -56,6 +60,8 @@ export class ChatStreamService {
 
     const complete = failure === undefined && !signal.aborted && stream.complete;
     const usage = stream.usage ?? this.chat.estimateUsage(turn, reply);
+    end({ outcome: complete ? 'complete' : 'incomplete' });
+    this.chat.countTokens(turn, usage);
     let stored;
     try {
       stored = await this.chat.store(turn, reply, usage, complete ? 'complete' : 'incomplete');

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
+import { ChatRateLimit } from '../core/auth/rate-limit.decorator';
 import { ChatService } from './chat.service';
 import { ChatStreamService } from './chat-stream.service';
 import { ChatRequestDto, ChatResponseDto } from './dto/chat-request.dto';
@@ -17,6 +18,7 @@ export function clientGone(res: Response): AbortSignal {
 }
 
 @Controller('chat')
+@ChatRateLimit()
 export class ChatController {
   constructor(
     private readonly chat: ChatService,

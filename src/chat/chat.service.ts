@@ -6,6 +6,7 @@ import { AppConfigService } from '../app-config/app-config.service';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
+import { MetricsService } from '../metrics/metrics.service';
 import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
 import type { ChatMessage, ChatRequest, ChatStream, TokenUsage } from '../models/provider.types';
 import { countPromptTokens, countTokens } from '../models/tokenizer';
@@ -37,6 +38,7 @@ export class ChatService {
     private readonly sessions: SessionsService,
     private readonly models: ModelRegistry,
     private readonly config: AppConfigService,
+    readonly metrics: MetricsService,
     env: EnvService,
   ) {
     this.historyChars = env.get('CHAT_HISTORY_MAX_CHARS');
@@ -80,7 +82,16 @@ export class ChatService {
 
   async chat(user: Principal, dto: ChatRequestDto, signal: AbortSignal): Promise<ChatResponseDto> {
     const turn = await this.prepare(user, dto);
-    const result = await turn.model.provider.complete({ ...turn.request, signal });
+    const end = this.metrics.upstreamDuration.startTimer({ model: turn.model.id });
+    let result;
+    try {
+      result = await turn.model.provider.complete({ ...turn.request, signal });
+    } catch (err) {
+      end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
+      throw err;
+    }
+    end({ outcome: 'complete' });
+    this.countTokens(turn, result.usage);
     const stored = await this.store(turn, result.content, result.usage, 'complete');
     return {
       response: result.content,
@@ -110,6 +121,11 @@ export class ChatService {
       usage,
       status,
     });
+  }
+
+  countTokens(turn: PreparedTurn, usage: TokenUsage): void {
+    this.metrics.upstreamTokens.inc({ model: turn.model.id, direction: 'input' }, usage.input);
+    this.metrics.upstreamTokens.inc({ model: turn.model.id, direction: 'output' }, usage.output);
   }
 
   logStreamError(err: unknown): void {

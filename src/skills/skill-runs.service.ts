@@ -12,6 +12,7 @@ import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { QUEUE_PREFIX, SKILL_RUN_JOB, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
 import { bullConnection } from '../core/queue/redis-connection';
+import { MetricsService } from '../metrics/metrics.service';
 import { Emit, OutboxService } from '../webhooks/outbox.service';
 import type { ParamValue, SkillRunResponseDto } from './dto/run.dto';
 import type { SkillEntity } from './entities/skill.entity';
@@ -68,6 +69,7 @@ export class SkillRunsService implements OnModuleDestroy {
     private readonly skills: SkillsService,
     private readonly env: EnvService,
     private readonly outbox: OutboxService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** The row first, then the job with the row's id, so a run is never lost between the two. */
@@ -182,6 +184,7 @@ export class SkillRunsService implements OnModuleDestroy {
       );
       await this.emitFinished(tx, runId, emit);
     });
+    this.metrics.skillRuns.inc({ status: result.status });
   }
 
   /** skill.run.completed for a success, skill.run.failed otherwise, to the runner's webhooks. */
@@ -214,6 +217,7 @@ export class SkillRunsService implements OnModuleDestroy {
       );
       if (ended.affected) await this.emitFinished(tx, runId, emit);
     });
+    this.metrics.skillRuns.inc({ status: 'failed' });
     this.logger.warn(`Run ${runId} failed: ${reason}`);
   }
 

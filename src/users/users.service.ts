@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 
 import type { Principal } from '../core/auth/principal';
+import { inTransaction } from '../core/database/transaction';
 import { isUniqueViolation } from '../core/database/unique-violation';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -108,7 +109,7 @@ export class UsersService {
 
   /** Removes the user; their keys (and later sessions and webhooks) go with them by cascade. */
   async remove(id: string): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
+    await inTransaction(this.dataSource, async (tx) => {
       const admins = await this.lockActiveAdmins(tx);
       const user = await this.lockUser(tx, id);
       if (user.role === 'admin' && !user.disabled) this.assertAnotherActiveAdmin(admins, id);

@@ -2,7 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThanOrEqual } from 'typeorm';
 
+import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
@@ -23,6 +25,7 @@ export class DeliveryService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly outbox: OutboxService,
     private readonly env: EnvService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Makes the next attempt if the delivery is due; a job for an attempt already made does nothing. */
@@ -90,7 +93,7 @@ export class DeliveryService {
     const retry = !result.success && !gone && delivery.attempts < delivery.maxAttempts;
     const delay = delays[Math.min(delivery.attempts - 1, delays.length - 1)] ?? 0;
     const now = new Date();
-    await this.db.transaction(async (tx) => {
+    await inTransaction(this.db, async (tx) => {
       await tx.insert(WebhookAttemptEntity, {
         deliveryId: delivery.id,
         attempt: delivery.attempts,
@@ -116,6 +119,9 @@ export class DeliveryService {
           { id: delivery.webhookId },
           { active: false, updatedAt: now },
         );
+    });
+    this.metrics.webhookAttempts.inc({
+      outcome: result.success ? 'succeeded' : gone ? 'gone' : 'failed',
     });
     if (gone) this.logger.warn(`Webhook ${delivery.webhookId} answered 410 and is now disabled`);
     if (retry)

@@ -5,6 +5,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 
+import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
 import {
   deliveryJobId,
@@ -81,7 +82,7 @@ export class OutboxService {
     work: (tx: EntityManager, emit: Emit) => Promise<T>,
   ): Promise<T> {
     const pending: PendingDeliveries = [];
-    const result = await db.transaction((tx) =>
+    const result = await inTransaction(db, (tx) =>
       work(tx, async (type, audience, data) => {
         pending.push(...(await this.record(tx, type, audience, data)));
       }),

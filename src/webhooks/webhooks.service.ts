@@ -5,6 +5,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
 
 import type { Principal } from '../core/auth/principal';
+import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -194,7 +195,7 @@ export class WebhooksService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.db.transaction(async (tx) => {
+    await inTransaction(this.db, async (tx) => {
       await tx.insert(WebhookEventEntity, event);
       await tx.insert(WebhookDeliveryEntity, delivery);
     });

@@ -24,6 +24,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Env
       ADMIN_PASSWORD,
       LOG_LEVEL: 'error',
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      RATE_LIMIT_CHAT_PER_MINUTE: '100000',
       ...overrides,
     },
     false,

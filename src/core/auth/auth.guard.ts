@@ -1,14 +1,16 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 
 import { ApiKeysService } from '../../auth/api-keys.service';
 import type { Role } from '../../users/entities/user.entity';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
+import { RateLimiterService } from '../redis/rate-limiter.service';
 import type { Principal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
+import { CHAT_LIMIT } from './rate-limit.decorator';
 import { ROLES_KEY } from './roles.decorator';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -22,6 +24,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeysService,
+    private readonly limiter: RateLimiterService,
   ) {
     super();
   }
@@ -42,6 +45,8 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
 
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(req.user!.role)) throw new AppException(ErrorCode.FORBIDDEN);
+    const isChat = this.reflector.getAllAndOverride<boolean>(CHAT_LIMIT, targets) ?? false;
+    await this.limiter.consume(req.user!, isChat, context.switchToHttp().getResponse<Response>());
     return true;
   }
 

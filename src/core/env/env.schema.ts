@@ -194,6 +194,21 @@ export class EnvSchema {
   @IsInt({ message: 'WEBHOOK_CONCURRENCY must be an integer' })
   @Min(1)
   WEBHOOK_CONCURRENCY = 10;
+
+  @Type(() => Number)
+  @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer' })
+  @Min(1)
+  RATE_LIMIT_PER_MINUTE = 600;
+
+  @Type(() => Number)
+  @IsInt({ message: 'RATE_LIMIT_CHAT_PER_MINUTE must be an integer' })
+  @Min(1)
+  RATE_LIMIT_CHAT_PER_MINUTE = 60;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters long' })
+  METRICS_TOKEN?: string;
 }
 
 export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
@@ -204,4 +219,5 @@ export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
   'DEEPSEEK_API_KEY',
   'OPENAI_API_KEY',
   'PROVIDERS_FILE',
+  'METRICS_TOKEN',
 ]);

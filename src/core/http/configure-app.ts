@@ -1,5 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 
+import { MetricsService } from '../../metrics/metrics.service';
 import type { Env } from '../env/env';
 import { jsonBodyParsing } from './body-parsing';
 import { requestId } from './request-id.middleware';
@@ -10,9 +12,11 @@ export const API_PREFIX = 'api/v1';
 export function configureApp(app: NestExpressApplication, env: Env): void {
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(app.get(MetricsService).httpMiddleware());
+  app.use(helmet());
   app.use(...jsonBodyParsing(env.bodyLimitBytes));
   if (env.corsOrigins.length > 0) {
     app.enableCors({ origin: env.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-Session-Id'] });
   }
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
 }

@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../app.module';
 import type { Env } from '../env/env';
 import { configureApp } from '../http/configure-app';
+import { setupOpenApi } from '../http/openapi';
 
 const LEVELS: Record<string, LogLevel[]> = {
   fatal: ['fatal'],
@@ -22,5 +23,6 @@ export async function createApp(env: Env): Promise<NestExpressApplication> {
     abortOnError: false,
   });
   configureApp(app, env);
+  if (env.ROLE !== 'worker') setupOpenApi(app);
   return app;
 }

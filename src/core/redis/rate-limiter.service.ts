@@ -1,0 +1,81 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+
+import type { Principal } from '../auth/principal';
+import { EnvService } from '../env/env.service';
+import { AppException } from '../errors/app.exception';
+import { ErrorCode } from '../errors/error-code';
+import { RedisService } from './redis.service';
+
+const WINDOW_MS = 60_000;
+
+interface Bucket {
+  name: string;
+  limit: number;
+}
+
+/**
+ * Per-credential limits in Redis, so they hold across replicas: each API key has its own bucket,
+ * JWTs share their user's. Fixed one-minute windows; chat routes also count against the chat limit.
+ */
+@Injectable()
+export class RateLimiterService {
+  private readonly logger = new Logger(RateLimiterService.name);
+  private readonly general: Bucket;
+  private readonly chat: Bucket;
+
+  constructor(
+    env: EnvService,
+    private readonly redis: RedisService,
+  ) {
+    this.general = { name: 'all', limit: env.get('RATE_LIMIT_PER_MINUTE') };
+    this.chat = { name: 'chat', limit: env.get('RATE_LIMIT_CHAT_PER_MINUTE') };
+  }
+
+  async consume(principal: Principal, isChat: boolean, res: Response): Promise<void> {
+    const credential = principal.apiKeyId
+      ? `key:${principal.apiKeyId}`
+      : `user:${principal.userId}`;
+    const window = Math.floor(Date.now() / WINDOW_MS);
+    const resetAt = (window + 1) * WINDOW_MS;
+    const buckets = isChat ? [this.general, this.chat] : [this.general];
+    let counts: number[];
+    try {
+      const multi = this.redis.client.multi();
+      for (const b of buckets) {
+        const key = `rl:${b.name}:${credential}:${window}`;
+        multi.incr(key);
+        multi.pexpire(key, WINDOW_MS * 2);
+      }
+      const results = (await multi.exec()) ?? [];
+      counts = buckets.map((_, i) => Number(results[i * 2]?.[1] ?? 0));
+    } catch (err) {
+      // Redis trouble must not take the API down with it: the limit is skipped, not the request.
+      this.logger.warn(`Rate limit not checked: ${(err as Error).message}`);
+      return;
+    }
+    // The tightest bucket is the one the caller needs to know about.
+    const shown = isChat ? 1 : 0;
+    const headers: Record<string, string> = {
+      'X-RateLimit-Limit': String(buckets[shown].limit),
+      'X-RateLimit-Remaining': String(Math.max(0, buckets[shown].limit - counts[shown])),
+      'X-RateLimit-Reset': String(Math.ceil(resetAt / 1000)),
+    };
+    const over = buckets.findIndex((b, i) => counts[i] > b.limit);
+    if (over >= 0) {
+      const retryAfter = String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)));
+      throw new AppException(
+        ErrorCode.RATE_LIMIT,
+        `Rate limit of ${buckets[over].limit} requests per minute exceeded`,
+        { limit: buckets[over].limit, retry_after: Number(retryAfter) },
+        {
+          ...headers,
+          'X-RateLimit-Limit': String(buckets[over].limit),
+          'X-RateLimit-Remaining': '0',
+          'Retry-After': retryAfter,
+        },
+      );
+    }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  }
+}

@@ -1,0 +1,50 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Controller, Get, Header, Headers, Res } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Response } from 'express';
+
+import { Public } from '../core/auth/public.decorator';
+import { EnvService } from '../core/env/env.service';
+import { AppException } from '../core/errors/app.exception';
+import { ErrorCode } from '../core/errors/error-code';
+import { SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from '../core/queue/queues';
+import { MetricsService } from './metrics.service';
+
+const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+
+/** GET /metrics in Prometheus' text format; METRICS_TOKEN, when set, guards it. */
+@Public()
+@Controller('metrics')
+export class MetricsController {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly env: EnvService,
+    @InjectQueue(SKILL_RUNS_QUEUE) private readonly skillRuns: Queue,
+    @InjectQueue(WEBHOOK_DELIVERIES_QUEUE) private readonly deliveries: Queue,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  async scrape(
+    @Res({ passthrough: true }) res: Response,
+    @Headers('authorization') authorization?: string,
+  ): Promise<string> {
+    const token = this.env.get('METRICS_TOKEN');
+    if (token && authorization !== `Bearer ${token}`) {
+      throw new AppException(authorization ? ErrorCode.INVALID_TOKEN : ErrorCode.UNAUTHORIZED);
+    }
+    await this.collectQueues();
+    // Set here, not by decorator, so an error above still goes out as JSON.
+    res.setHeader('Content-Type', this.metrics.registry.contentType);
+    return this.metrics.registry.metrics();
+  }
+
+  private async collectQueues(): Promise<void> {
+    for (const queue of [this.skillRuns, this.deliveries]) {
+      const counts = await queue.getJobCounts(...STATES).catch(() => null);
+      if (!counts) continue;
+      for (const state of STATES)
+        this.metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+    }
+  }
+}
