@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const KEYS = '/api/v1/api-keys';
@@ -13,13 +14,6 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1"];
 
 type Method = 'get' | 'post' | 'delete';
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
-}
 
 function expectFieldError(res: Response, field: string): void {
   expectError(res, 400, 'VALIDATION_ERROR');

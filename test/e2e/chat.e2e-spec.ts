@@ -4,9 +4,8 @@ import { createServer, Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Response } from 'supertest';
-
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { serverUrl, startPost } from '../support/sse';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -51,13 +50,6 @@ async function eventually<T>(
     if (Date.now() > deadline) return value;
     await sleep(20);
   }
-}
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
 }
 
 /** Helpers bound to one running app. */

@@ -2,6 +2,7 @@ import type { Response } from 'supertest';
 
 import type { Env } from '../../src/core/env/env';
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { testEnv } from '../support/test-env';
@@ -17,13 +18,6 @@ interface Config {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
-}
 
 function expectConfig(body: Config): void {
   expect(Object.keys(body).sort()).toEqual(CONFIG_FIELDS);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { spawnServer } from '../support/server-process';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -15,13 +16,6 @@ const LOCAL_KEY = 'sk-local-test-key';
 interface Model {
   id: string;
   provider: string;
-}
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
 }
 
 async function listModels(t: TestApp, token = t.adminToken): Promise<Model[]> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -64,13 +65,6 @@ interface Message {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
-}
 
 function expectFieldError(res: Response, field: string): void {
   expectError(res, 400, 'VALIDATION_ERROR');

@@ -8,6 +8,7 @@ import Redis from 'ioredis';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TEST_REDIS_URL } from '../support/test-env';
 
@@ -94,13 +95,6 @@ async function startSkillsApp(overrides: Record<string, string> = {}): Promise<T
 /** Processes whose command line holds the marker (pgrep never lists itself). */
 function processesWith(mark: string): string {
   return spawnSync('pgrep', ['-af', mark], { encoding: 'utf8' }).stdout.trim();
-}
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
 }
 
 function expectFieldError(res: Response, field: string): void {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser, userAttrs } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const USERS = '/api/v1/users';
@@ -44,13 +45,6 @@ function expectNoSecrets(res: Response, sentPassword?: unknown): void {
   if (typeof sentPassword === 'string' && sentPassword.length >= 8) {
     expect(res.text).not.toContain(sentPassword);
   }
-}
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
 }
 
 function expectFieldError(res: Response, field: string): void {

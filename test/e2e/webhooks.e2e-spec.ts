@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import type { Response } from 'supertest';
 
 import { createUser, TestUser } from '../factories/users.factory';
+import { expectError } from '../support/expect-error';
 import { startApp, TestApp } from '../support/test-app';
 import { TEST_REDIS_URL, testEnv } from '../support/test-env';
 import {
@@ -93,13 +94,6 @@ async function until<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-function expectError(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body).toEqual({
-    error: { code, message: expect.any(String), details: expect.any(Object) },
-  });
 }
 
 function expectFieldError(res: Response, field: string): void {

@@ -13,7 +13,8 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
   app.disable('x-powered-by');
   app.use(requestId);
   app.use(app.get(MetricsService).httpMiddleware());
-  app.use(helmet());
+  // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(...jsonBodyParsing(env.bodyLimitBytes));
   if (env.corsOrigins.length > 0) {
     app.enableCors({ origin: env.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-Session-Id'] });
