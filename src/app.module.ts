@@ -11,6 +11,7 @@ import type { Env } from './core/env/env';
 import { EnvModule } from './core/env/env.module';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter';
 import { AppValidationPipe } from './core/http/app-validation.pipe';
+import { loggingModule } from './core/http/logging';
 import { RequestBodyGuard } from './core/http/request-body.guard';
 import { QueueModule } from './core/queue/queue.module';
 import { RedisModule } from './core/redis/redis.module';
@@ -32,6 +33,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         EnvModule.forRoot(env),
+        loggingModule(env),
         TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 0 }),
         RedisModule,
         HealthModule,
