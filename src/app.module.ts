@@ -15,6 +15,7 @@ import { loggingModule } from './core/http/logging';
 import { RequestBodyGuard } from './core/http/request-body.guard';
 import { QueueModule } from './core/queue/queue.module';
 import { RedisModule } from './core/redis/redis.module';
+import { ShutdownModule } from './core/shutdown/shutdown.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelsModule } from './models/models.module';
@@ -34,6 +35,7 @@ export class AppModule {
       imports: [
         EnvModule.forRoot(env),
         loggingModule(env),
+        ShutdownModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 0 }),
         RedisModule,
         HealthModule,

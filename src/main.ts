@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 
 import { EnvValidationError, loadEnv } from './core/env/env';
+import { ShutdownService } from './core/shutdown/shutdown.service';
 import { createApp } from './core/startup/create-app';
 import { preflight, PreflightError } from './core/startup/preflight';
 import { StartupError } from './core/startup/startup.error';
@@ -53,8 +54,11 @@ async function main(): Promise<void> {
       );
       process.exit(1);
     }, env.SHUTDOWN_TIMEOUT_MS).unref();
+    // Half the budget for requests in flight; the rest is for workers' runs and closing connections.
     app
-      .close()
+      .get(ShutdownService)
+      .drain(app.getHttpServer(), env.SHUTDOWN_TIMEOUT_MS / 2)
+      .then(() => app.close())
       .then(() => process.exit(0))
       .catch((err: Error) => {
         logger.error(`Shutdown failed: ${err.message}`);

@@ -5,6 +5,7 @@ import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import { ShutdownService } from '../core/shutdown/shutdown.service';
 import { ChatService } from './chat.service';
 import type { ChatRequestDto } from './dto/chat-request.dto';
 import { SseWriter } from './sse-writer';
@@ -20,6 +21,7 @@ export class ChatStreamService {
 
   constructor(
     private readonly chat: ChatService,
+    private readonly shutdown: ShutdownService,
     env: EnvService,
   ) {
     this.pingMs = env.get('SSE_PING_INTERVAL_MS');
@@ -29,19 +31,25 @@ export class ChatStreamService {
     user: Principal,
     dto: ChatRequestDto,
     res: Response,
-    signal: AbortSignal,
+    clientGone: AbortSignal,
   ): Promise<void> {
     const turn = await this.chat.prepare(user, dto);
+    // A stopping server ends its streams the way a departing client does, but still tells the client.
+    const signal = AbortSignal.any([clientGone, this.shutdown.signal]);
     const end = this.chat.metrics.upstreamDuration.startTimer({ model: turn.model.id });
     const stream = await this.chat.openStream(turn, signal).catch((err: unknown) => {
       end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-      throw err;
+      throw this.shuttingDown(clientGone) ?? err;
     });
     const chunks = stream[Symbol.asyncIterator]();
-    const first = await chunks.next();
+    const first = await chunks.next().catch((err: unknown) => {
+      throw this.shuttingDown(clientGone) ?? err;
+    });
     if (signal.aborted) {
-      // Gone before the first byte: nothing was shown, so nothing is stored.
+      // Stopped before the first byte: nothing was shown, so nothing is stored.
       await chunks.return?.(undefined);
+      const error = this.shuttingDown(clientGone);
+      if (error) throw error;
       return;
     }
 
@@ -76,13 +84,25 @@ export class ChatStreamService {
         message_id: stored.assistantMessageId,
         tokens: usage,
       });
-    } else if (!signal.aborted) {
+    } else if (!clientGone.aborted) {
       const error =
-        failure instanceof AppException
+        this.shuttingDown(clientGone, stored?.assistantMessageId) ??
+        (failure instanceof AppException
           ? failure
-          : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete');
+          : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete'));
       sse.event('error', error.toBody());
     }
     sse.done();
+  }
+
+  private shuttingDown(clientGone: AbortSignal, messageId?: string): AppException | undefined {
+    if (clientGone.aborted || !this.shutdown.stopping) return undefined;
+    return new AppException(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      messageId
+        ? 'The server is shutting down; the partial reply is stored'
+        : 'The server is shutting down',
+      messageId ? { message_id: messageId } : {},
+    );
   }
 }

@@ -3,6 +3,7 @@ import helmet from 'helmet';
 
 import { MetricsService } from '../../metrics/metrics.service';
 import type { Env } from '../env/env';
+import { ShutdownService } from '../shutdown/shutdown.service';
 import { jsonBodyParsing } from './body-parsing';
 import { requestId } from './request-id.middleware';
 
@@ -12,6 +13,7 @@ export const API_PREFIX = 'api/v1';
 export function configureApp(app: NestExpressApplication, env: Env): void {
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(app.get(ShutdownService).middleware());
   app.use(app.get(MetricsService).httpMiddleware());
   // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));

@@ -68,6 +68,10 @@ export function loggingModule(env: Env): DynamicModule {
         `${req.method} ${(req as Request).originalUrl} ${res.statusCode} ${Math.round(ms)}ms`,
       customErrorMessage: (req, res) =>
         `${req.method} ${(req as Request).originalUrl} ${res.statusCode}`,
+      // pino-http invents an Error (with a stack of its own frames) for every 5xx; the exception
+      // filter has already logged the real cause under the same request id.
+      customErrorObject: (_req, _res, _err, { err: _invented, ...line }: Record<string, unknown>) =>
+        line,
       customProps: (req: IncomingMessage) => {
         const user = (req as Request).user;
         return user ? { user_id: user.userId, auth: user.via } : {};

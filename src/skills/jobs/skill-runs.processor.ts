@@ -4,6 +4,7 @@ import { Job, Worker } from 'bullmq';
 import { EnvService } from '../../core/env/env.service';
 import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, SkillRunJob } from '../../core/queue/queues';
 import { bullConnection } from '../../core/queue/redis-connection';
+import { ShutdownService } from '../../core/shutdown/shutdown.service';
 import { StartupError } from '../../core/startup/startup.error';
 import { bwrapProblem, runScript, Sandbox } from '../runner/script-runner';
 import { SkillRunsService } from '../skill-runs.service';
@@ -21,8 +22,11 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly runs: SkillRunsService,
     private readonly env: EnvService,
+    shutdown: ShutdownService,
   ) {
     this.sandbox = env.get('SKILL_SANDBOX') as Sandbox;
+    // No new runs from the moment the process begins to stop; the ones in progress finish.
+    shutdown.signal.addEventListener('abort', () => void this.worker?.close());
   }
 
   onApplicationBootstrap(): void {

@@ -8,6 +8,7 @@ import {
   WebhookDeliveryJob,
 } from '../../core/queue/queues';
 import { bullConnection } from '../../core/queue/redis-connection';
+import { ShutdownService } from '../../core/shutdown/shutdown.service';
 import { DeliveryService } from '../delivery.service';
 
 /** The `webhook-deliveries` worker and the reconciler beside it; loaded only where ROLE includes the worker. */
@@ -20,7 +21,11 @@ export class WebhookDeliveriesProcessor implements OnApplicationBootstrap, OnApp
   constructor(
     private readonly deliveries: DeliveryService,
     private readonly env: EnvService,
-  ) {}
+    shutdown: ShutdownService,
+  ) {
+    // No new deliveries from the moment the process begins to stop; the ones being sent finish.
+    shutdown.signal.addEventListener('abort', () => void this.worker?.close());
+  }
 
   onApplicationBootstrap(): void {
     this.worker = new Worker<WebhookDeliveryJob>(

@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+
+import { Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+import { AppException } from '../errors/app.exception';
+import { ErrorCode } from '../errors/error-code';
+
+/**
+ * The HTTP side of a graceful stop (SPEC §11): once it begins, new requests are refused, open
+ * streams are told to end (through `signal`), and the server waits for the requests in flight.
+ */
+@Injectable()
+export class ShutdownService {
+  private readonly controller = new AbortController();
+  private inFlight = 0;
+  private idle?: () => void;
+
+  /** Aborts when the process begins to stop. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get stopping(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  /** Counts requests in flight; refuses new ones, also on kept-alive connections, once stopping. */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      if (this.stopping) {
+        const error = new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down');
+        res.setHeader('Connection', 'close');
+        res.status(error.getStatus()).json(error.toBody());
+        return;
+      }
+      this.inFlight++;
+      res.once('close', () => {
+        if (--this.inFlight === 0) this.idle?.();
+      });
+      next();
+    };
+  }
+
+  /**
+   * Stops accepting connections, ends streams, and waits up to `timeoutMs` for the requests in
+   * flight; whatever is still open after that is cut, so the rest of the shutdown can go on.
+   */
+  async drain(server: Server, timeoutMs: number): Promise<void> {
+    server.close();
+    this.controller.abort();
+    server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    server.closeAllConnections();
+  }
+}
