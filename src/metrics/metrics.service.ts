@@ -2,6 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import { RedisService } from '../core/redis/redis.service';
+
+/** Counters kept in Redis, so every replica exports the same cluster-wide totals. */
+export type JobCounter = 'skill_runs' | 'webhook_attempts';
+
 /** The Prometheus registry and every metric the server exports, made once at boot. */
 @Injectable()
 export class MetricsService {
@@ -37,19 +42,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly skillRuns = new Counter({
-    name: 'openclaw_skill_runs_total',
-    help: 'Finished skill runs by status',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
+  // Job outcomes happen in worker processes, which serve no /metrics (SPEC §1): workers count them
+  // in Redis and every API replica exports the cluster-wide totals.
+  private readonly skillRuns = this.sharedCounter(
+    'skill_runs',
+    'Finished skill runs by status, across all workers (the same on every replica: aggregate with max)',
+    'status',
+  );
 
-  readonly webhookAttempts = new Counter({
-    name: 'openclaw_webhook_attempts_total',
-    help: 'Webhook delivery attempts by outcome',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  private readonly webhookAttempts = this.sharedCounter(
+    'webhook_attempts',
+    'Webhook delivery attempts by outcome, across all workers (the same on every replica: aggregate with max)',
+    'outcome',
+  );
 
   readonly queueJobs = new Gauge({
     name: 'openclaw_queue_jobs',
@@ -58,8 +63,31 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(private readonly redis: RedisService) {
     collectDefaultMetrics({ register: this.registry, prefix: 'openclaw_' });
+  }
+
+  /** Adds one to a cluster-wide job counter; a Redis outage loses the count, never the job. */
+  countJob(counter: JobCounter, label: string): void {
+    this.redis.client.hincrby(`metrics:${counter}`, label, 1).catch(() => undefined);
+  }
+
+  private sharedCounter(counter: JobCounter, help: string, label: string): Counter {
+    const redis = () => this.redis.client;
+    return new Counter({
+      name: `openclaw_${counter}_total`,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      async collect() {
+        const counts = await redis()
+          .hgetall(`metrics:${counter}`)
+          .catch(() => undefined);
+        if (!counts) return;
+        this.reset();
+        for (const [value, n] of Object.entries(counts)) this.inc({ [label]: value }, Number(n));
+      },
+    });
   }
 
   /** Counts every request once it is answered, by the route template rather than the raw path. */
@@ -67,7 +95,9 @@ export class MetricsService {
     return (req: Request, res: Response, next: NextFunction): void => {
       const end = this.httpDuration.startTimer();
       res.once('finish', () => {
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+        const path = req.route?.path ? String(req.route.path) : undefined;
+        // A request no controller took still carries the route of the catch-all logging middleware.
+        const route = path && !path.includes('{*') ? `${req.baseUrl}${path}` : 'unmatched';
         end({ method: req.method, route });
         this.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       });

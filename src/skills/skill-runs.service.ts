@@ -184,7 +184,7 @@ export class SkillRunsService implements OnModuleDestroy {
       );
       await this.emitFinished(tx, runId, emit);
     });
-    this.metrics.skillRuns.inc({ status: result.status });
+    this.metrics.countJob('skill_runs', result.status);
   }
 
   /** skill.run.completed for a success, skill.run.failed otherwise, to the runner's webhooks. */
@@ -217,7 +217,7 @@ export class SkillRunsService implements OnModuleDestroy {
       );
       if (ended.affected) await this.emitFinished(tx, runId, emit);
     });
-    this.metrics.skillRuns.inc({ status: 'failed' });
+    this.metrics.countJob('skill_runs', 'failed');
     this.logger.warn(`Run ${runId} failed: ${reason}`);
   }
 

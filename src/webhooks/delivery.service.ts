@@ -120,9 +120,10 @@ export class DeliveryService {
           { active: false, updatedAt: now },
         );
     });
-    this.metrics.webhookAttempts.inc({
-      outcome: result.success ? 'succeeded' : gone ? 'gone' : 'failed',
-    });
+    this.metrics.countJob(
+      'webhook_attempts',
+      result.success ? 'succeeded' : gone ? 'gone' : 'failed',
+    );
     if (gone) this.logger.warn(`Webhook ${delivery.webhookId} answered 410 and is now disabled`);
     if (retry)
       await this.outbox.dispatch([{ id: delivery.id, attempt: delivery.attempts + 1 }], delay);

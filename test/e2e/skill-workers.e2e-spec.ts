@@ -178,6 +178,9 @@ describe('skill runs across API and worker processes (SPEC §1, §8, §11)', () 
       const run = await waitFor(location, (r) => FINISHED.includes(r.status), 10_000);
       expect(run).toMatchObject({ status: 'succeeded', exit_code: 0, stdout: 'picked-up\n' });
     }
+    // The worker serves no /metrics; the API process exports what the workers counted.
+    const metrics = await http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^openclaw_skill_runs_total\{status="succeeded"\} 2$/m);
   });
 
   it('ROLE=worker serves /health/live but not the API', async () => {
