@@ -19,6 +19,7 @@ import { ShutdownModule } from './core/shutdown/shutdown.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelsModule } from './models/models.module';
+import { OpenAiModule } from './openai/openai.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SkillsModule } from './skills/skills.module';
 import { UsersModule } from './users/users.module';
@@ -44,7 +45,15 @@ export class AppModule {
         WebhooksModule.forRole({ api, worker }),
         SkillsModule.forRole({ api, worker }),
         ...(api
-          ? [UsersModule, AuthModule, ModelsModule, AppConfigModule, SessionsModule, ChatModule]
+          ? [
+              UsersModule,
+              AuthModule,
+              ModelsModule,
+              AppConfigModule,
+              SessionsModule,
+              ChatModule,
+              OpenAiModule,
+            ]
           : []),
       ],
       providers: [

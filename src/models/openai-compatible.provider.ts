@@ -100,10 +100,12 @@ export class OpenAICompatibleProvider implements ModelProvider {
       const res = await this.withRetries(deadline, () =>
         this.client.chat.completions.create(
           {
+            ...req.options,
             model: req.model,
             messages: req.messages,
             temperature: req.temperature,
             max_tokens: req.maxTokens,
+            stream: false,
           },
           { signal: deadline.controller.signal },
         ),
@@ -111,6 +113,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
       const content = res.choices[0]?.message?.content ?? '';
       return {
         content,
+        finishReason: res.choices[0]?.finish_reason ?? undefined,
         usage: res.usage
           ? { input: res.usage.prompt_tokens, output: res.usage.completion_tokens }
           : { input: countPromptTokens(req.messages), output: countTokens(content) },
@@ -127,6 +130,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
     const upstream = await this.withRetries(deadline, () =>
       this.client.chat.completions.create(
         {
+          ...req.options,
           model: req.model,
           messages: req.messages,
           temperature: req.temperature,
@@ -157,7 +161,10 @@ export class OpenAICompatibleProvider implements ModelProvider {
             };
           }
           const choice = chunk.choices?.[0];
-          if (choice?.finish_reason) finished = true;
+          if (choice?.finish_reason) {
+            finished = true;
+            state.finishReason = choice.finish_reason;
+          }
           const piece = choice?.delta?.content;
           if (piece) {
             text += piece;

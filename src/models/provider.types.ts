@@ -15,6 +15,8 @@ export interface ChatRequest {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  /** More OpenAI sampling fields (top_p, stop, seed, …), passed to the provider as they are. */
+  options?: Record<string, unknown>;
   /** Aborted when the caller goes away or the server shuts down. */
   signal: AbortSignal;
 }
@@ -22,6 +24,8 @@ export interface ChatRequest {
 export interface ChatCompletion {
   content: string;
   usage: TokenUsage;
+  /** Why the provider stopped (`stop`, `length`, …), when it said. */
+  finishReason?: string;
 }
 
 /**
@@ -31,6 +35,7 @@ export interface ChatCompletion {
 export interface ChatStream extends AsyncIterable<string> {
   readonly usage: TokenUsage | undefined;
   readonly complete: boolean;
+  readonly finishReason?: string;
 }
 
 export interface ModelProvider {
@@ -53,6 +58,7 @@ export interface ProviderConfig {
 export interface StreamState {
   usage: TokenUsage | undefined;
   complete: boolean;
+  finishReason?: string;
 }
 
 export function chatStream(chunks: AsyncIterator<string>, state: StreamState): ChatStream {
@@ -63,6 +69,9 @@ export function chatStream(chunks: AsyncIterator<string>, state: StreamState): C
     },
     get complete() {
       return state.complete;
+    },
+    get finishReason() {
+      return state.finishReason;
     },
   };
 }

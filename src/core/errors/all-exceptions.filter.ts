@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-code';
+import { OPENAI_PATH, toOpenAiError } from './openai-error';
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: ErrorCode.VALIDATION_ERROR,
@@ -113,7 +114,9 @@ export function sendError(exception: unknown, req: Request, res: Response, logge
     return;
   }
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  res.status(error.getStatus()).json(error.toBody());
+  res
+    .status(error.getStatus())
+    .json(OPENAI_PATH.test(req.path) ? toOpenAiError(error) : error.toBody());
 }
 
 @Catch()

@@ -38,6 +38,15 @@ function findForbidden(value: unknown, path: string): FieldError | undefined {
 const exceptionFactory = (errors: ValidationError[]) =>
   AppException.validation(toFieldErrors(errors));
 
+const LENIENT = Symbol('lenientBody');
+
+/**
+ * For a body DTO of a protocol this server does not own (OpenAI's): unknown fields are dropped
+ * rather than refused, since its clients send the fields of newer versions.
+ */
+export const IgnoreUnknownFields = (): ClassDecorator => (target) =>
+  Reflect.defineMetadata(LENIENT, true, target);
+
 /**
  * Bodies reject unknown fields; query strings ignore unknown parameters (SPEC §3).
  */
@@ -50,7 +59,7 @@ export class AppValidationPipe implements PipeTransform {
     exceptionFactory,
     validationError: { target: false, value: false },
   });
-  private readonly query = new ValidationPipe({
+  private readonly lenient = new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: false,
     transform: true,
@@ -71,9 +80,12 @@ export class AppValidationPipe implements PipeTransform {
       }
       const forbidden = findForbidden(value, '');
       if (forbidden) throw AppException.validation([forbidden]);
+      if (metadata.metatype && Reflect.getMetadata(LENIENT, metadata.metatype)) {
+        return this.lenient.transform(value, metadata);
+      }
       return this.body.transform(value, metadata);
     }
-    if (metadata.type === 'query') return this.query.transform(value, metadata);
+    if (metadata.type === 'query') return this.lenient.transform(value, metadata);
     return value;
   }
 }

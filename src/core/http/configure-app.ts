@@ -21,5 +21,8 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
   if (env.corsOrigins.length > 0) {
     app.enableCors({ origin: env.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-Session-Id'] });
   }
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+  // OpenAI's routes keep OpenAI's paths (SPEC §10).
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: ['health/live', 'health/ready', 'metrics', 'v1/{*path}'],
+  });
 }

@@ -1,0 +1,43 @@
+import type { AppException } from './app.exception';
+import { ErrorCode } from './error-code';
+
+/** The routes that speak OpenAI's protocol, errors included (SPEC §10). */
+export const OPENAI_PATH = /^\/v1(\/|$)/;
+
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; code: string | null; param: string | null };
+}
+
+/** OpenAI's own codes where one exists, so tools built for it react as they would there. */
+const CODES: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.UNAUTHORIZED]: 'missing_api_key',
+  [ErrorCode.INVALID_API_KEY]: 'invalid_api_key',
+  [ErrorCode.INVALID_TOKEN]: 'invalid_api_key',
+  [ErrorCode.MODEL_NOT_FOUND]: 'model_not_found',
+  [ErrorCode.RATE_LIMIT]: 'rate_limit_exceeded',
+  [ErrorCode.NOT_FOUND]: 'unknown_url',
+};
+
+function errorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return status === 500 ? 'server_error' : 'api_error';
+  return 'invalid_request_error';
+}
+
+/** The same error in OpenAI's envelope: `{error: {message, type, code, param}}`. */
+export function toOpenAiError(error: AppException): OpenAiErrorBody {
+  const fields = error.details.fields as { field: string; message: string }[] | undefined;
+  const param = error.code === ErrorCode.MODEL_NOT_FOUND ? 'model' : (fields?.[0]?.field ?? null);
+  const message =
+    fields && fields.length > 0 ? fields.map((f) => f.message).join('; ') : error.message;
+  return {
+    error: {
+      message,
+      type: errorType(error.getStatus()),
+      code: CODES[error.code] ?? error.code.toLowerCase(),
+      param,
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { clientGone } from '../chat/chat.controller';
+import { ChatRateLimit } from '../core/auth/rate-limit.decorator';
+import { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
+import {
+  ChatCompletionDto,
+  OpenAiModelDto,
+  OpenAiModelListDto,
+} from './dto/chat-completion-response.dto';
+import { OpenAiService } from './openai.service';
+
+/**
+ * OpenAI's own routes, outside /api/v1, so OpenAI's clients work with `baseURL: http://host:3000/v1`.
+ * Same API keys and JWTs, same rate limits; errors in OpenAI's envelope.
+ */
+@ApiTags('OpenAI-compatible')
+@Controller('v1')
+export class OpenAiController {
+  constructor(private readonly openai: OpenAiService) {}
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @ChatRateLimit()
+  @ApiBody({ type: ChatCompletionRequestDto })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({
+    type: ChatCompletionDto,
+    description:
+      'A `chat.completion`; with `stream: true`, `text/event-stream` of `chat.completion.chunk` objects ending in `data: [DONE]`',
+  })
+  async completions(@Body() dto: ChatCompletionRequestDto, @Res() res: Response): Promise<void> {
+    if (dto.stream) return this.openai.stream(dto, res, clientGone(res));
+    res.status(200).json(await this.openai.complete(dto, clientGone(res)));
+  }
+
+  @Get('models')
+  listModels(): OpenAiModelListDto {
+    return this.openai.listModels();
+  }
+
+  @Get('models/:id')
+  getModel(@Param('id') id: string): OpenAiModelDto {
+    return this.openai.getModel(id);
+  }
+}
