@@ -55,8 +55,9 @@ describe('SIGTERM during requests (SPEC §11)', () => {
     );
     const auth = { Authorization: `Bearer ${token}` };
     const streams = await Promise.all(
-      ['first stream', 'second stream'].map((message) =>
-        startPost(`${base}/api/v1/chat/stream`, { message, model: 'gpt-4o' }, auth).response,
+      ['first stream', 'second stream'].map(
+        (message) =>
+          startPost(`${base}/api/v1/chat/stream`, { message, model: 'gpt-4o' }, auth).response,
       ),
     );
     for (const s of streams) {

@@ -19,7 +19,18 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(...jsonBodyParsing(env.bodyLimitBytes));
   if (env.corsOrigins.length > 0) {
-    app.enableCors({ origin: env.corsOrigins, exposedHeaders: ['X-Request-Id', 'X-Session-Id'] });
+    app.enableCors({
+      origin: env.corsOrigins,
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-Session-Id',
+        'Retry-After',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+        'Location',
+      ],
+    });
   }
   // OpenAI's routes keep OpenAI's paths (SPEC §10).
   app.setGlobalPrefix(API_PREFIX, {

@@ -29,7 +29,10 @@ export class ShutdownService {
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       if (this.stopping) {
-        const error = new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down');
+        const error = new AppException(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          'The server is shutting down',
+        );
         res.setHeader('Connection', 'close');
         res.status(error.getStatus()).json(error.toBody());
         return;
