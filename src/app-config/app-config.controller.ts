@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 
 import { Roles } from '../core/auth/roles.decorator';
+import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AppConfigService } from './app-config.service';
 import { ConfigResponseDto, UpdateConfigDto } from './dto/update-config.dto';
 
@@ -15,6 +16,7 @@ export class AppConfigController {
 
   @Patch()
   @Roles('admin')
+  @ApiErrors({ 404: 'MODEL_NOT_FOUND: the model is unknown or its provider is not configured' })
   update(@Body() dto: UpdateConfigDto): Promise<ConfigResponseDto> {
     return this.config.update(dto);
   }

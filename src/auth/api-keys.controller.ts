@@ -3,10 +3,10 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { ErrorCode } from '../core/errors/error-code';
-import { ListQueryDto, Page } from '../core/http/list-query.dto';
+import { ListQueryDto } from '../core/http/list-query.dto';
 import { ParseIdPipe } from '../core/http/parse-id.pipe';
 import { ApiKeysService } from './api-keys.service';
-import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
+import type { ApiKeyListDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 
 @Controller('api-keys')
@@ -22,10 +22,7 @@ export class ApiKeysController {
   }
 
   @Get()
-  list(
-    @CurrentUser() user: Principal,
-    @Query() query: ListQueryDto,
-  ): Promise<Page<ApiKeyResponseDto>> {
+  list(@CurrentUser() user: Principal, @Query() query: ListQueryDto): Promise<ApiKeyListDto> {
     return this.apiKeys.list(user.userId, query);
   }
 

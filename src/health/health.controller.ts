@@ -1,9 +1,17 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ApiOkResponse } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 
 import { Public } from '../core/auth/public.decorator';
+import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import { HealthLiveDto, HealthReadyDto } from './dto/health.dto';
 import { RedisHealthIndicator } from './redis.health';
 
 @Public()
@@ -17,14 +25,21 @@ export class HealthController {
 
   /** The process is up and its event loop answers. */
   @Get('live')
-  live(): { status: 'ok' } {
+  live(): HealthLiveDto {
     return { status: 'ok' };
   }
 
   /** The database and Redis both answer; otherwise 503 so no traffic is routed here. */
   @Get('ready')
-  @HealthCheck()
-  async ready() {
+  // terminus' own OpenAPI answers would show its 503 body, which the filter replaces with ours.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({ type: HealthReadyDto })
+  @ApiErrors({
+    503:
+      'SERVICE_UNAVAILABLE: the database or Redis is unreachable (`details.checks` says which), ' +
+      'or the server is shutting down',
+  })
+  async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () => this.db.pingCheck('database', { timeout: 1500 }),

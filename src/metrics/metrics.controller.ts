@@ -1,10 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, Header, Headers, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse } from '@nestjs/swagger';
 import { Queue } from 'bullmq';
 import type { Response } from 'express';
 
 import { Public } from '../core/auth/public.decorator';
 import { EnvService } from '../core/env/env.service';
+import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from '../core/queue/queues';
@@ -25,6 +27,20 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({
+    description: "Prometheus' text exposition format (version 0.0.4)",
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiHeader({
+    name: 'authorization',
+    required: false,
+    description: '`Bearer <METRICS_TOKEN>`, needed only when METRICS_TOKEN is set',
+  })
+  @ApiErrors({
+    401:
+      'When METRICS_TOKEN is set: UNAUTHORIZED without `Authorization: Bearer <METRICS_TOKEN>`, ' +
+      'INVALID_TOKEN with another token',
+  })
   async scrape(
     @Res({ passthrough: true }) res: Response,
     @Headers('authorization') authorization?: string,

@@ -1,13 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
 
-import { ModelInfo, ModelRegistry } from './model-registry.service';
+import type { ModelListDto } from './dto/model.dto';
+import { ModelRegistry } from './model-registry.service';
 
 @Controller('models')
 export class ModelsController {
   constructor(private readonly registry: ModelRegistry) {}
 
   @Get()
-  list(): { data: ModelInfo[] } {
+  list(): ModelListDto {
     return { data: this.registry.list() };
   }
 }

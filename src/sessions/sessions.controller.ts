@@ -2,12 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
+import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { ErrorCode } from '../core/errors/error-code';
-import { ListQueryDto, Page } from '../core/http/list-query.dto';
+import { ListQueryDto } from '../core/http/list-query.dto';
 import { ParseIdPipe } from '../core/http/parse-id.pipe';
 import {
   CreateSessionDto,
-  MessageResponseDto,
+  MessageListDto,
+  SessionListDto,
   SessionResponseDto,
   UpdateSessionDto,
 } from './dto/session.dto';
@@ -20,6 +22,7 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Post()
+  @ApiErrors({ 404: 'MODEL_NOT_FOUND: the model is unknown or its provider is not configured' })
   create(
     @CurrentUser() user: Principal,
     @Body() dto: CreateSessionDto,
@@ -28,10 +31,7 @@ export class SessionsController {
   }
 
   @Get()
-  list(
-    @CurrentUser() user: Principal,
-    @Query() query: ListQueryDto,
-  ): Promise<Page<SessionResponseDto>> {
+  list(@CurrentUser() user: Principal, @Query() query: ListQueryDto): Promise<SessionListDto> {
     return this.sessions.list(user.userId, query);
   }
 
@@ -41,6 +41,7 @@ export class SessionsController {
   }
 
   @Patch(':id')
+  @ApiErrors({ 404: 'SESSION_NOT_FOUND, or MODEL_NOT_FOUND for a model that is not usable' })
   update(
     @CurrentUser() user: Principal,
     @SessionId() id: string,
@@ -60,7 +61,7 @@ export class SessionsController {
     @CurrentUser() user: Principal,
     @SessionId() id: string,
     @Query() query: ListQueryDto,
-  ): Promise<Page<MessageResponseDto>> {
+  ): Promise<MessageListDto> {
     return this.sessions.listMessages(user.userId, id, query);
   }
 }

@@ -10,14 +10,16 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { Roles } from '../core/auth/roles.decorator';
-import { ListQueryDto, Page } from '../core/http/list-query.dto';
-import { RunSkillDto, RunSkillQueryDto, SkillRunResponseDto } from './dto/run.dto';
-import { CreateSkillDto, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
+import { ApiErrors } from '../core/errors/api-errors.decorator';
+import { ListQueryDto } from '../core/http/list-query.dto';
+import { RunSkillDto, RunSkillQueryDto, SkillRunListDto, SkillRunResponseDto } from './dto/run.dto';
+import { CreateSkillDto, SkillListDto, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
 import { SkillRunsService } from './skill-runs.service';
 import { SkillsService } from './skills.service';
 
@@ -29,15 +31,13 @@ export class SkillsController {
   ) {}
 
   @Get()
-  list(
-    @CurrentUser() actor: Principal,
-    @Query() query: ListQueryDto,
-  ): Promise<Page<SkillResponseDto>> {
+  list(@CurrentUser() actor: Principal, @Query() query: ListQueryDto): Promise<SkillListDto> {
     return this.skills.list(actor, query);
   }
 
   @Post()
   @Roles('admin')
+  @ApiErrors({ 409: 'CONFLICT: a skill with this name exists' })
   create(@Body() dto: CreateSkillDto): Promise<SkillResponseDto> {
     return this.skills.create(dto);
   }
@@ -62,6 +62,15 @@ export class SkillsController {
 
   /** 200 with the finished run, or 202 + Location when it is still going (SPEC §8). */
   @Post(':name/run')
+  @ApiOkResponse({
+    type: SkillRunResponseDto,
+    description: 'The run finished within SKILL_RUN_WAIT_MS',
+  })
+  @ApiAcceptedResponse({
+    type: SkillRunResponseDto,
+    description: 'With `?wait=false`, or when the wait ended first: the run as it stands',
+    headers: { Location: { description: 'The run to poll', schema: { type: 'string' } } },
+  })
   async run(
     @CurrentUser() actor: Principal,
     @Param('name') name: string,
@@ -90,7 +99,7 @@ export class SkillsController {
     @CurrentUser() actor: Principal,
     @Param('name') name: string,
     @Query() query: ListQueryDto,
-  ): Promise<Page<SkillRunResponseDto>> {
+  ): Promise<SkillRunListDto> {
     return this.runs.list(actor, name, query);
   }
 

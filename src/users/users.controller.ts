@@ -3,12 +3,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { Roles } from '../core/auth/roles.decorator';
+import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { ErrorCode } from '../core/errors/error-code';
-import { ListQueryDto, Page } from '../core/http/list-query.dto';
+import { ListQueryDto } from '../core/http/list-query.dto';
 import { ParseIdPipe } from '../core/http/parse-id.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
-import type { UserResponseDto } from './dto/user-response.dto';
+import type { UserListDto, UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
 
 const UserId = () => Param('id', new ParseIdPipe(ErrorCode.USER_NOT_FOUND));
@@ -19,13 +20,14 @@ export class UsersController {
 
   @Post()
   @Roles('admin')
+  @ApiErrors({ 409: 'CONFLICT: the email is taken' })
   create(@Body() dto: CreateUserDto): Promise<UserResponseDto> {
     return this.users.create(dto);
   }
 
   @Get()
   @Roles('admin')
-  list(@Query() query: ListQueryDto): Promise<Page<UserResponseDto>> {
+  list(@Query() query: ListQueryDto): Promise<UserListDto> {
     return this.users.list(query);
   }
 
@@ -39,7 +41,9 @@ export class UsersController {
     return this.users.get(actor, id);
   }
 
+  /** Users may change their own name, email and password; admins anyone's, role and disabled too. */
   @Patch(':id')
+  @ApiErrors({ 409: 'CONFLICT: the email is taken, or the change would leave no active admin' })
   update(
     @CurrentUser() actor: Principal,
     @UserId() id: string,
@@ -51,6 +55,7 @@ export class UsersController {
   @Delete(':id')
   @Roles('admin')
   @HttpCode(204)
+  @ApiErrors({ 409: 'CONFLICT: it is the last active admin' })
   remove(@UserId() id: string): Promise<void> {
     return this.users.remove(id);
   }

@@ -2,12 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
-import { ListQueryDto, Page } from '../core/http/list-query.dto';
+import { ListQueryDto } from '../core/http/list-query.dto';
 import {
   CreateWebhookDto,
+  DeliveryListDto,
   DeliveryResponseDto,
   TestDeliveryResponseDto,
   UpdateWebhookDto,
+  WebhookListDto,
   WebhookResponseDto,
 } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
@@ -25,10 +27,7 @@ export class WebhooksController {
   }
 
   @Get()
-  list(
-    @CurrentUser() actor: Principal,
-    @Query() query: ListQueryDto,
-  ): Promise<Page<WebhookResponseDto>> {
+  list(@CurrentUser() actor: Principal, @Query() query: ListQueryDto): Promise<WebhookListDto> {
     return this.webhooks.list(actor, query);
   }
 
@@ -69,7 +68,7 @@ export class WebhooksController {
     @CurrentUser() actor: Principal,
     @Param('id') id: string,
     @Query() query: ListQueryDto,
-  ): Promise<Page<DeliveryResponseDto>> {
+  ): Promise<DeliveryListDto> {
     return this.webhooks.listDeliveries(actor, id, query);
   }
 

@@ -1,6 +1,9 @@
-export interface ApiKeyResponseDto {
+import { ListResponse } from '../../core/http/list-response';
+
+export class ApiKeyResponseDto {
   id: string;
   name: string;
+  /** The first characters of the key, to tell keys apart. */
   prefix: string;
   created_at: Date;
   expires_at: Date | null;
@@ -8,6 +11,9 @@ export interface ApiKeyResponseDto {
 }
 
 /** Only the creation answer carries the key itself. */
-export interface CreatedApiKeyResponseDto extends ApiKeyResponseDto {
+export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
+  /** The whole key (`oc_…`): shown once, never again. */
   key: string;
 }
+
+export class ApiKeyListDto extends ListResponse(ApiKeyResponseDto) {}

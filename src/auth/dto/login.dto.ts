@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 export class LoginDto {
@@ -13,8 +14,12 @@ export class LoginDto {
   password: string;
 }
 
-export interface TokenResponseDto {
+export class TokenResponseDto {
+  /** A JWT: send it as `Authorization: Bearer <access_token>`. */
   access_token: string;
+  @ApiProperty({ enum: ['Bearer'] })
   token_type: 'Bearer';
+  /** Seconds until the token expires. */
+  @ApiProperty({ type: 'integer', minimum: 1, example: 3600 })
   expires_in: number;
 }

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsNumber, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 
 import { Optional } from '../../core/http/optional.decorator';
@@ -26,10 +27,32 @@ export class ChatRequestDto {
   temperature?: number;
 }
 
-export interface ChatResponseDto {
+export class TokenUsageDto {
+  @ApiProperty({ type: 'integer', minimum: 0 })
+  input: number;
+  @ApiProperty({ type: 'integer', minimum: 0 })
+  output: number;
+}
+
+export class ChatResponseDto {
+  /** The assistant's reply. */
   response: string;
+  /** The session the turn was stored in: the one sent, or a new one. */
   session_id: string;
+  /** The stored assistant message. */
   message_id: string;
   model: string;
-  tokens: { input: number; output: number };
+  tokens: TokenUsageDto;
+}
+
+/** `data:` of each text chunk of POST /chat/stream. */
+export class ChatStreamChunkDto {
+  text: string;
+}
+
+/** `event: usage` of POST /chat/stream, sent once the reply is complete and stored. */
+export class ChatStreamUsageDto {
+  session_id: string;
+  message_id: string;
+  tokens: TokenUsageDto;
 }

@@ -1,6 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
+import { completeOperations, ERROR_MODELS } from './openapi-operations';
+
 /** OpenAPI 3 generated from the controllers and DTOs: Swagger UI at /api/docs, JSON at /api/docs-json. */
 export function setupOpenApi(app: NestExpressApplication): void {
   const config = new DocumentBuilder()
@@ -18,7 +20,9 @@ export function setupOpenApi(app: NestExpressApplication): void {
     })
     .addSecurityRequirements('bearer')
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = completeOperations(
+    SwaggerModule.createDocument(app, config, { extraModels: ERROR_MODELS }),
+  );
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',
     useGlobalPrefix: false,

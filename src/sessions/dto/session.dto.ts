@@ -1,6 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
+import { ListResponse } from '../../core/http/list-response';
 import { Optional } from '../../core/http/optional.decorator';
+import type { MessageRole, MessageStatus } from '../entities/message.entity';
 
 export class CreateSessionDto {
   @Optional()
@@ -16,21 +19,29 @@ export class CreateSessionDto {
 
 export class UpdateSessionDto extends CreateSessionDto {}
 
-export interface SessionResponseDto {
+export class SessionResponseDto {
   id: string;
   name: string;
+  /** The session's own model; null means the configured default. */
   model: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export interface MessageResponseDto {
+export class SessionListDto extends ListResponse(SessionResponseDto) {}
+
+export class MessageResponseDto {
   id: string;
   session_id: string;
-  role: string;
+  role: MessageRole;
   content: string;
+  /** The model of the turn the message belongs to (on the user's message too); null when unknown. */
   model: string | null;
+  @ApiProperty({ type: 'integer', minimum: 0 })
   tokens: number;
-  status: string;
+  /** `incomplete` when the reply stopped early (a broken or abandoned stream). */
+  status: MessageStatus;
   created_at: Date;
 }
+
+export class MessageListDto extends ListResponse(MessageResponseDto) {}

@@ -1,5 +1,7 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Matches, MaxLength, Min } from 'class-validator';
 
+import { ListResponse } from '../../core/http/list-response';
 import { Optional } from '../../core/http/optional.decorator';
 
 export const SKILL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -45,12 +47,15 @@ export class CreateSkillDto {
   timeout_ms?: number;
 }
 
-export interface SkillResponseDto {
+export class SkillResponseDto {
   name: string;
   description: string;
   /** Admins only. */
   script?: string;
+  @ApiProperty({ type: 'integer', minimum: 100 })
   timeout_ms: number;
   created_at: Date;
   updated_at: Date;
 }
+
+export class SkillListDto extends ListResponse(SkillResponseDto) {}

@@ -1,6 +1,7 @@
+import { ListResponse } from '../../core/http/list-response';
 import type { Role } from '../entities/user.entity';
 
-export interface UserResponseDto {
+export class UserResponseDto {
   id: string;
   email: string;
   name: string | null;
@@ -9,3 +10,5 @@ export interface UserResponseDto {
   created_at: Date;
   updated_at: Date;
 }
+
+export class UserListDto extends ListResponse(UserResponseDto) {}

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -8,7 +9,9 @@ import {
   MaxLength,
 } from 'class-validator';
 
+import { ListResponse } from '../../core/http/list-response';
 import { Optional } from '../../core/http/optional.decorator';
+import type { DeliveryStatus } from '../entities/webhook-delivery.entity';
 import { ALL_EVENTS, EVENT_TYPES } from '../webhook-events';
 
 const EVENT_NAMES = [...EVENT_TYPES, ALL_EVENTS];
@@ -59,43 +62,58 @@ export class UpdateWebhookDto {
   description?: string;
 }
 
-export interface WebhookResponseDto {
+export class WebhookResponseDto {
   id: string;
   url: string;
+  @ApiProperty({ enum: EVENT_NAMES, isArray: true })
   events: string[];
   description: string;
   active: boolean;
-  /** Only when created and when rotated. */
+  /** The signing secret (`whsec_…`): only when created and when rotated. */
   secret?: string;
   created_at: Date;
   updated_at: Date;
 }
 
-export interface AttemptResponseDto {
+export class WebhookListDto extends ListResponse(WebhookResponseDto) {}
+
+export class AttemptResponseDto {
+  @ApiProperty({ type: 'integer', minimum: 1 })
   attempt: number;
+  /** The receiver's HTTP status; null when no answer came (network error, timeout). */
+  @ApiProperty({ type: 'integer' })
   status_code: number | null;
+  @ApiProperty({ type: 'integer', minimum: 0 })
   duration_ms: number;
   error: string | null;
+  /** The first KiB of the receiver's answer. */
   response_body: string | null;
   created_at: Date;
 }
 
-export interface DeliveryResponseDto {
+export class DeliveryResponseDto {
   id: string;
   webhook_id: string;
   event_id: string;
+  /** The event's type, e.g. `session.created` or `webhook.test`. */
   event_type: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: AttemptResponseDto[];
+  /** When the next attempt is due; null unless pending. */
   next_attempt_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export interface TestDeliveryResponseDto {
+export class DeliveryListDto extends ListResponse(DeliveryResponseDto) {}
+
+export class TestDeliveryResponseDto {
   delivery_id: string;
+  /** The receiver answered 2xx. */
   success: boolean;
+  @ApiProperty({ type: 'integer' })
   status_code: number | null;
+  @ApiProperty({ type: 'integer', minimum: 0 })
   duration_ms: number;
   error: string | null;
 }
