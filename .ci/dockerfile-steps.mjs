@@ -12,6 +12,13 @@ import { fileURLToPath } from 'node:url';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(join(tmpdir(), 'openclaw-image-'));
 const log = (line) => process.stdout.write(`[image] ${line}\n`);
+let server;
+// CI stops this script when the run fails elsewhere: take the started server and scratch space along.
+process.on('SIGTERM', () => {
+  server?.kill('SIGKILL');
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(1);
+});
 
 /** Dockerfile instructions with continuation lines joined; comments and blank lines dropped. */
 function instructions(text) {
@@ -130,7 +137,7 @@ const env = {
   ADMIN_PASSWORD: 'image-steps-password',
 };
 log(`CMD ${image.cmd.join(' ')} (NODE_ENV=${env.NODE_ENV})`);
-const server = spawn(image.cmd[0], image.cmd.slice(1), {
+server = spawn(image.cmd[0], image.cmd.slice(1), {
   cwd: image.root,
   env,
   stdio: ['ignore', 'pipe', 'pipe'],

@@ -30,7 +30,7 @@ SDK_ROOT = os.path.dirname(HERE)
 if SDK_ROOT not in sys.path:
     sys.path.insert(0, SDK_ROOT)
 
-from openclaw import OpenClaw  # noqa: E402
+from openclaw import OpenClaw, OpenClawError  # noqa: E402
 
 REQUIRED = (
     "OPENCLAW_BASE_URL",
@@ -96,9 +96,16 @@ def new_user(role: str = "user") -> TestUser:
 def eventually(
     read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 10.0, every: float = 0.1
 ) -> Any:
+    """Reads until ``ok``; a 404 counts as not yet, since a stream's turn is stored after it ends."""
     deadline = time.time() + timeout
     while True:
-        value = read()
+        try:
+            value = read()
+        except OpenClawError as err:
+            if err.status != 404 or time.time() > deadline:
+                raise
+            time.sleep(every)
+            continue
         if ok(value) or time.time() > deadline:
             return value
         time.sleep(every)

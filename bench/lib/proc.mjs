@@ -1,0 +1,158 @@
+// Child processes the harness starts, their CPU time and memory from /proc, and the clean-up
+// that runs however the harness ends.
+import { fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { fileURLToPath, URL } from 'node:url';
+
+const children = new Set();
+const cleanups = [];
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux architecture Node runs on
+
+/** Runs `fn` at the end, last registered first, whatever ends the harness. */
+export function onCleanup(fn) {
+  cleanups.push(fn);
+}
+
+export async function cleanupAll() {
+  for (const child of children) await stop(child);
+  while (cleanups.length) {
+    const fn = cleanups.pop();
+    try {
+      await fn();
+    } catch (err) {
+      process.stderr.write(`clean-up: ${err.message}\n`);
+    }
+  }
+}
+
+let exiting = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (exiting) return;
+    exiting = true;
+    process.stderr.write(`\n${signal}: stopping children and cleaning up\n`);
+    cleanupAll().finally(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function track(child, name) {
+  child.benchName = name;
+  child.output = '';
+  const keep = (chunk) => {
+    child.output = (child.output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  children.add(child);
+  child.exited = new Promise((resolve) => child.once('exit', resolve));
+  child.exited.then(() => children.delete(child));
+  return child;
+}
+
+/** Forks a helper script of bench/lib; resolves with its port once it says it is ready. */
+export async function startHelper(file, env = {}) {
+  const path = fileURLToPath(new URL(file, import.meta.url));
+  const child = track(
+    fork(path, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+    file,
+  );
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${file} did not start:\n${child.output}`)),
+      30_000,
+    );
+    child.on('message', (msg) => {
+      if (msg?.ready) {
+        clearTimeout(timer);
+        resolve(msg.port);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited with ${code}:\n${child.output}`));
+    });
+  });
+  child.port = port;
+  return child;
+}
+
+/** Asks a forked helper something over IPC and waits for the answer's `key`. */
+export function ask(child, msg, key) {
+  return new Promise((resolve) => {
+    const onMessage = (m) => {
+      if (m?.[key] !== undefined) {
+        child.off('message', onMessage);
+        resolve(m[key]);
+      }
+    };
+    child.on('message', onMessage);
+    child.send(msg);
+  });
+}
+
+/** Spawns a long-running command (the server, Portkey) with its output kept for errors. */
+export function startCommand(name, command, args, options) {
+  return track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options }), name);
+}
+
+/** SIGTERM, then SIGKILL if it has not gone within `graceMs`. */
+export async function stop(child, graceMs = 10_000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU seconds (user + system, the process and its reaped children: skill scripts) so far. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14-17 of stat(5); f[0] is field 3.
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+export function rssMiB(pid, field = 'VmRSS') {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Watches a process while `work` runs: CPU seconds used and the highest RSS seen (sampled). */
+export async function measure(pid, work) {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => {
+    const rss = rssMiB(pid);
+    if (rss > peak || Number.isNaN(peak)) peak = rss;
+  }, 50);
+  const cpu0 = cpuSeconds(pid);
+  try {
+    const result = await work();
+    return { result, cpuSeconds: cpuSeconds(pid) - cpu0, peakRssMiB: Math.max(peak, rssMiB(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
+}

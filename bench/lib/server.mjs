@@ -1,0 +1,144 @@
+// The built OpenClaw server under test, its databases and its Redis keys.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+
+import Redis from 'ioredis';
+import pg from 'pg';
+
+import { freePort, onCleanup, startCommand, stop } from './proc.mjs';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
+export const PG_ADMIN_URL =
+  process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN = { email: 'bench-admin@openclaw.local', password: 'bench-admin-password' };
+
+/** Deletes the server's keys (`openclaw:*`) in the bench's Redis database, nothing else. */
+export async function flushRedisKeys() {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'openclaw:*', 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function redisVersion() {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    return (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? 'unknown';
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A fresh PostgreSQL database, dropped at clean-up. Returns its URL and a client on it. */
+export async function createPgDatabase() {
+  const name = `openclaw_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  const version = (await admin.query('SHOW server_version')).rows[0].server_version;
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  onCleanup(async () => {
+    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } catch {
+      await c.query(`DROP DATABASE IF EXISTS "${name}"`);
+    } finally {
+      await c.end();
+    }
+  });
+  return { url: url.toString(), name, version };
+}
+
+/** Starts `node dist/src/main.js` on a free port and waits until /health/ready answers 200. */
+export async function startServer({ built, databaseUrl, upstreamPort, env = {}, execArgv = [] }) {
+  const port = await freePort();
+  const cwd = mkdtempSync(join(tmpdir(), 'openclaw-bench-srv-'));
+  onCleanup(() => rmSync(cwd, { recursive: true, force: true }));
+  const serverEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? cwd,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    NODE_ENV: 'production',
+    ROLE: 'all',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    DATA_DIR: join(cwd, 'data'),
+    LOG_LEVEL: 'warn',
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    RATE_LIMIT_CHAT_PER_MINUTE: '1000000000',
+    RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    SHUTDOWN_TIMEOUT_MS: '8000',
+    ...(built.nodePath ? { NODE_PATH: built.nodePath } : {}),
+    ...env,
+  };
+  const child = startCommand('server', process.execPath, [...execArgv, built.main], {
+    cwd,
+    env: serverEnv,
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`the server exited with ${child.exitCode}:\n${child.output}`);
+    if (Date.now() > deadline) {
+      await stop(child);
+      throw new Error(`the server was not ready within 60 s:\n${child.output}`);
+    }
+    try {
+      const res = await fetch(`${origin}/health/ready`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const server = { child, origin, port, env: serverEnv };
+  server.api = (method, path, body, token) => api(origin, method, path, body, token);
+  const login = await server.api('POST', '/api/v1/auth/login', ADMIN);
+  server.adminToken = login.access_token;
+  server.apiKey = (
+    await server.api('POST', '/api/v1/api-keys', { name: 'bench' }, server.adminToken)
+  ).key;
+  await server.api('PATCH', '/api/v1/config', { model: 'gpt-4o' }, server.adminToken);
+  return server;
+}
+
+export async function api(origin, method, path, body, token) {
+  const res = await fetch(`${origin}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300)
+    throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+  return text ? JSON.parse(text) : null;
+}

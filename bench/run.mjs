@@ -1,0 +1,604 @@
+// The OpenClaw benchmark harness: see bench/README.md.
+//   node bench/run.mjs --mode full|quick|smoke [--out DIR] [--no-build] [--portkey|--no-portkey]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import pg from 'pg';
+
+import { cannon, streamLoad } from './lib/load.mjs';
+import {
+  ask,
+  cleanupAll,
+  freePort,
+  measure,
+  onCleanup,
+  rssMiB,
+  startCommand,
+  startHelper,
+  stop,
+} from './lib/proc.mjs';
+import { topFrames } from './lib/profile.mjs';
+import { writeReport } from './lib/report.mjs';
+import {
+  createPgDatabase,
+  flushRedisKeys,
+  redisVersion,
+  ROOT,
+  startServer,
+} from './lib/server.mjs';
+
+// quick: fewer and shorter points (1 and 50 connections, where the targets are; row 7 at 10) so
+// that it ends within two minutes including the build; smoke: every point, one second each.
+const MODES = {
+  full: {
+    seconds: 10,
+    warmup: 2,
+    conns: [1, 10, 50],
+    row7Conns: [1, 10, 50],
+    hookTurns1: 5000,
+    hookTurns50: 100,
+    skillRuns: 1000,
+    longSeed: 500,
+    portkey: true,
+  },
+  quick: {
+    seconds: 2,
+    warmup: 0.5,
+    conns: [1, 50],
+    row7Conns: [10],
+    hookTurns1: 200,
+    hookTurns50: 4,
+    skillRuns: 100,
+    longSeed: 50,
+    portkey: false,
+  },
+  smoke: {
+    seconds: 1,
+    warmup: 0,
+    conns: [1, 10, 50],
+    row7Conns: [1, 10, 50],
+    hookTurns1: 50,
+    hookTurns50: 2,
+    skillRuns: 20,
+    longSeed: 20,
+    portkey: false,
+  },
+};
+const SERVER_ENV = { WEBHOOK_CONCURRENCY: '50', SKILL_CONCURRENCY: '8' };
+const UPSTREAM_ENV = {
+  BENCH_UPSTREAM_DELAY_MS: process.env.BENCH_UPSTREAM_DELAY_MS ?? '0',
+  BENCH_STREAM_CHUNKS: process.env.BENCH_STREAM_CHUNKS ?? '8',
+  BENCH_CHUNK_DELAY_MS: process.env.BENCH_CHUNK_DELAY_MS ?? '0',
+};
+const PORTKEY_VERSION = '1.15.2';
+const COMPLETION = {
+  model: 'gpt-4o',
+  messages: [{ role: 'user', content: 'Hello, how are you?' }],
+};
+const CHAT = { message: 'Hello, how are you?', model: 'gpt-4o' };
+
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'quick' },
+    out: { type: 'string' },
+    build: { type: 'boolean', default: true },
+    'no-build': { type: 'boolean', default: false },
+    portkey: { type: 'boolean' },
+    'no-portkey': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    note: { type: 'string' },
+  },
+});
+const mode = MODES[args.mode];
+if (!mode) throw new Error(`--mode must be one of ${Object.keys(MODES).join(', ')}`);
+const usePortkey = args['no-portkey'] ? false : (args.portkey ?? mode.portkey);
+
+const report = {
+  date: new Date().toISOString(),
+  mode: args.mode,
+  settings: { ...mode, upstream: UPSTREAM_ENV, serverEnv: SERVER_ENV },
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadavgStart: os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' '),
+  },
+  rows: [],
+  skipped: {},
+  ...(args.note ? { notes: args.note } : {}),
+};
+const log = (msg) =>
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** One measured point: the load, with the target process's CPU and peak RSS around it. */
+async function point(row, variant, pid, work, extra = {}) {
+  const { result, cpuSeconds, peakRssMiB } = await measure(pid, work);
+  const done = result.ok ?? result.count ?? 0;
+  const p = {
+    row,
+    variant,
+    ...extra,
+    ...result,
+    cpuMsPerOp: done > 0 ? (cpuSeconds * 1000) / done : null,
+    cpuUtil: result.seconds ? cpuSeconds / result.seconds : null,
+    peakRssMiB,
+  };
+  report.rows.push(p);
+  const f = (n, d = 2) => (n === null || n === undefined ? '-' : Number(n).toFixed(d));
+  log(
+    `row ${row} ${variant} c=${p.connections ?? '-'}: ${f(p.rps, 0)}/s p50 ${f(p.p50)} ms p99 ${f(p.p99)} ms ` +
+      `cpu ${f(p.cpuMsPerOp, 3)} ms/op rss ${f(peakRssMiB, 0)} MiB errors ${(p.non2xx ?? 0) + (p.errors ?? 0)}`,
+  );
+  return p;
+}
+
+async function cannonRow(row, variant, pid, opts, conns = mode.conns) {
+  for (const connections of conns) {
+    await point(row, variant, pid, () =>
+      cannon({ ...opts, connections, seconds: mode.seconds, warmupSeconds: mode.warmup }),
+    );
+  }
+}
+
+/**
+ * Builds the server with its own nest-cli settings into a private directory, so that another
+ * build of dist/ in the same tree (a test run, an editor) cannot swap files under the server.
+ * Returns the path of main.js.
+ */
+function build() {
+  if (args['no-build'] || !args.build) {
+    log('skipping the build (--no-build): using dist/ as it is');
+    return { main: join(ROOT, 'dist/src/main.js') };
+  }
+  const dir = mkdtempSync(join(os.tmpdir(), 'openclaw-bench-build-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const tsconfig = join(dir, 'tsconfig.json');
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: join(ROOT, 'tsconfig.build.json'),
+      compilerOptions: {
+        outDir: join(dir, 'dist'),
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+      },
+    }),
+  );
+  log(`nest build into ${dir}`);
+  const res = spawnSync(
+    join(ROOT, 'node_modules/.bin/nest'),
+    ['build', '-p', relative(ROOT, tsconfig)],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (res.status !== 0) throw new Error('nest build failed');
+  return { main: join(dir, 'dist/src/main.js'), nodePath: join(ROOT, 'node_modules') };
+}
+
+async function portkeyRows(upstream) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'openclaw-bench-portkey-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  log(`installing @portkey-ai/gateway@${PORTKEY_VERSION} into ${dir}`);
+  try {
+    execFileSync('npm', ['init', '-y'], { cwd: dir, stdio: 'ignore' });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        `@portkey-ai/gateway@${PORTKEY_VERSION}`,
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+      ],
+      { cwd: dir, stdio: 'pipe', timeout: 240_000 },
+    );
+  } catch (err) {
+    return `could not be installed from the npm registry here: ${String(err.stderr ?? err.message).slice(0, 300)}`;
+  }
+  const port = await freePort();
+  const child = startCommand(
+    'portkey',
+    process.execPath,
+    [
+      join(dir, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+      `--port=${port}`,
+      '--headless',
+    ],
+    { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, NODE_ENV: 'production' } },
+  );
+  const headers = {
+    authorization: 'Bearer sk-bench',
+    'x-portkey-provider': 'openai',
+    'x-portkey-custom-host': `http://127.0.0.1:${upstream.port}/v1`,
+  };
+  const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) return `exited at start-up: ${child.output.slice(-300)}`;
+      if (Date.now() > deadline) return `did not answer within 30 s: ${child.output.slice(-300)}`;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify(COMPLETION),
+        });
+        const text = await res.text();
+        if (res.status === 200) break;
+        return `answered ${res.status} through to the bench upstream: ${text.slice(0, 300)}`;
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    await cannonRow('portkey', 'Portkey gateway → upstream', child.pid, {
+      url,
+      method: 'POST',
+      headers,
+      body: COMPLETION,
+    });
+    return null;
+  } finally {
+    await stop(child);
+  }
+}
+
+async function seedMessages(db, sessionId, count) {
+  await db.query(
+    `INSERT INTO messages (id, session_id, seq, role, content, model, tokens, status, created_at)
+     SELECT gen_random_uuid(), $1, g, CASE WHEN g % 2 = 1 THEN 'user' ELSE 'assistant' END,
+            'Seeded message number ' || g || ' of the benchmark, about eighty characters long.',
+            'gpt-4o', 12, 'complete', now() - make_interval(secs => $2 - g)
+     FROM generate_series(1, $2::int) AS g`,
+    [sessionId, count],
+  );
+  await db.query('UPDATE sessions SET last_seq = $2 WHERE id = $1', [sessionId, count]);
+}
+
+async function chatRows(server, dbLabel) {
+  const auth = { authorization: `Bearer ${server.apiKey}` };
+  const pid = server.child.pid;
+  await cannonRow(5, `new session each (${dbLabel})`, pid, {
+    url: `${server.origin}/api/v1/chat`,
+    method: 'POST',
+    headers: auth,
+    body: CHAT,
+  });
+  const session = await server.api(
+    'POST',
+    '/api/v1/sessions',
+    { name: 'bench long', model: 'gpt-4o' },
+    server.apiKey,
+  );
+  log(`seeding the long session with ${mode.longSeed} turns through the API`);
+  await cannon({
+    url: `${server.origin}/api/v1/chat`,
+    method: 'POST',
+    headers: auth,
+    body: { ...CHAT, session_id: session.id },
+    connections: 10,
+    amount: mode.longSeed,
+  });
+  await cannonRow(5, `one long session (${dbLabel})`, pid, {
+    url: `${server.origin}/api/v1/chat`,
+    method: 'POST',
+    headers: auth,
+    body: { ...CHAT, session_id: session.id },
+  });
+}
+
+async function streamRows(server, upstream) {
+  for (const connections of mode.conns) {
+    const opts = { connections, seconds: mode.seconds, warmupSeconds: mode.warmup };
+    await point(6, 'upstream stream, direct', upstream.pid, () =>
+      streamLoad({
+        ...opts,
+        origin: `http://127.0.0.1:${upstream.port}`,
+        path: '/v1/chat/completions',
+        body: { ...COMPLETION, stream: true },
+      }),
+    );
+    await point(6, 'POST /api/v1/chat/stream', server.child.pid, () =>
+      streamLoad({
+        ...opts,
+        origin: server.origin,
+        path: '/api/v1/chat/stream',
+        headers: { authorization: `Bearer ${server.apiKey}` },
+        body: CHAT,
+      }),
+    );
+  }
+}
+
+async function messagesRows(server, db) {
+  const sizes = [
+    { count: 10_000, conns: mode.row7Conns },
+    { count: 100, conns: [10] },
+  ];
+  for (const { count, conns } of sizes) {
+    const session = await server.api(
+      'POST',
+      '/api/v1/sessions',
+      { name: `bench ${count}` },
+      server.apiKey,
+    );
+    await seedMessages(db, session.id, count);
+    await cannonRow(
+      7,
+      `${count} messages`,
+      server.child.pid,
+      {
+        url: `${server.origin}/api/v1/sessions/${session.id}/messages?limit=50`,
+        headers: { authorization: `Bearer ${server.apiKey}` },
+      },
+      conns,
+    );
+  }
+}
+
+/** Waits until `check` says done, or nothing has moved for `idleMs`. */
+async function settle(check, idleMs) {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const { done, progress } = await check();
+    if (done) return true;
+    if (progress !== last) {
+      last = progress;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > idleMs) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function webhookRows(server) {
+  const receiver = await startHelper('./receiver.mjs');
+  try {
+    for (const [subscribers, turns] of [
+      [1, mode.hookTurns1],
+      [50, mode.hookTurns50],
+    ]) {
+      const hooks = [];
+      const secrets = {};
+      for (let i = 0; i < subscribers; i++) {
+        const path = `/hook/${subscribers}/${i}`;
+        const hook = await server.api(
+          'POST',
+          '/api/v1/webhooks',
+          { url: `http://127.0.0.1:${receiver.port}${path}`, events: ['message.created'] },
+          server.apiKey,
+        );
+        hooks.push(hook);
+        secrets[path] = hook.secret;
+      }
+      receiver.send({ cmd: 'secrets', secrets });
+      receiver.send({ cmd: 'reset' });
+      const expected = turns * 2 * subscribers;
+      await point(
+        8,
+        `${subscribers} subscriber${subscribers > 1 ? 's' : ''}`,
+        server.child.pid,
+        async () => {
+          const t0 = Date.now();
+          const load = await cannon({
+            url: `${server.origin}/api/v1/chat`,
+            method: 'POST',
+            headers: { authorization: `Bearer ${server.apiKey}` },
+            body: CHAT,
+            connections: 10,
+            amount: turns,
+          });
+          let stats;
+          const complete = await settle(async () => {
+            stats = await ask(receiver, { cmd: 'stats' }, 'stats');
+            return { done: stats.unique >= load.ok * 2 * subscribers, progress: stats.count };
+          }, 15_000);
+          const seconds = stats.last ? (stats.last - t0) / 1000 : load.seconds;
+          return {
+            connections: 10,
+            turns: load.ok,
+            turnRps: load.rps,
+            non2xx: load.non2xx,
+            errors: load.errors + (expected - stats.unique) + stats.badSignature,
+            expected,
+            count: stats.unique,
+            duplicates: stats.count - stats.unique,
+            badSignature: stats.badSignature,
+            complete,
+            seconds,
+            rps: stats.unique / seconds,
+            p50: stats.lagP50,
+            p99: stats.lagP99,
+          };
+        },
+      );
+      for (const hook of hooks)
+        await server.api('DELETE', `/api/v1/webhooks/${hook.id}`, undefined, server.apiKey);
+    }
+  } finally {
+    await stop(receiver);
+  }
+}
+
+async function skillRows(server, db) {
+  const skills = [
+    { name: 'bench-true', script: 'true', body: {}, expect: '' },
+    {
+      name: 'bench-echo',
+      script: 'echo "$PARAM_MSG"',
+      body: { params: { msg: 'hello, bench' } },
+      expect: 'hello, bench\n',
+    },
+  ];
+  for (const skill of skills) {
+    await server.api(
+      'POST',
+      '/api/v1/skills',
+      { name: skill.name, description: 'benchmark', script: skill.script, timeout_ms: 10_000 },
+      server.adminToken,
+    );
+    await point(9, `${skill.name}: \`${skill.script}\``, server.child.pid, async () => {
+      const load = await cannon({
+        url: `${server.origin}/api/v1/skills/${skill.name}/run?wait=false`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.apiKey}` },
+        body: skill.body,
+        connections: 10,
+        amount: mode.skillRuns,
+      });
+      const query = async () =>
+        (
+          await db.query(
+            `SELECT count(*)::int AS total,
+                    count(*) FILTER (WHERE r.status IN ('succeeded','failed','timed_out'))::int AS finished,
+                    count(*) FILTER (WHERE r.status <> 'succeeded' OR r.stdout <> $2)::int AS wrong,
+                    extract(epoch FROM min(r.created_at)) AS t0,
+                    extract(epoch FROM max(r.finished_at)) AS t1,
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.finished_at - r.created_at)) AS p50,
+                    percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM r.finished_at - r.created_at)) AS p99
+               FROM skill_runs r JOIN skills s ON s.id = r.skill_id WHERE s.name = $1`,
+            [skill.name, skill.expect],
+          )
+        ).rows[0];
+      let q;
+      await settle(async () => {
+        q = await query();
+        return { done: q.finished >= load.ok, progress: q.finished };
+      }, 15_000);
+      const seconds = q.t1 && q.t0 ? Number(q.t1) - Number(q.t0) : load.seconds;
+      return {
+        connections: 10,
+        enqueueRps: load.rps,
+        non2xx: load.non2xx,
+        errors: load.errors + q.wrong + (load.ok - q.finished),
+        count: q.finished,
+        seconds,
+        rps: q.finished / seconds,
+        p50: q.p50 === null ? null : q.p50 * 1000,
+        p99: q.p99 === null ? null : q.p99 * 1000,
+      };
+    });
+  }
+}
+
+async function main() {
+  const built = build();
+  report.machine.redis = await redisVersion();
+  await flushRedisKeys();
+  onCleanup(flushRedisKeys);
+
+  const upstream = await startHelper('./upstream.mjs', UPSTREAM_ENV);
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  log(`upstream on ${upstreamUrl}`);
+  await cannonRow(1, 'upstream direct', upstream.pid, {
+    url: `${upstreamUrl}/v1/chat/completions`,
+    method: 'POST',
+    body: COMPLETION,
+  });
+
+  for (const [row, file, variant] of [
+    [2, './proxy.mjs', 'node:http + undici proxy'],
+    [3, './nest-proxy.mjs', 'NestJS (Express) forward'],
+  ]) {
+    const proxy = await startHelper(file, { BENCH_UPSTREAM: upstreamUrl });
+    await cannonRow(row, variant, proxy.pid, {
+      url: `http://127.0.0.1:${proxy.port}/v1/chat/completions`,
+      method: 'POST',
+      body: COMPLETION,
+    });
+    await stop(proxy);
+  }
+
+  if (usePortkey) {
+    const why = await portkeyRows(upstream);
+    if (why) report.skipped.portkey = `@portkey-ai/gateway@${PORTKEY_VERSION} ${why}`;
+  } else {
+    report.skipped.portkey = `not run in ${args.mode} mode (it is installed from npm at bench time; run \`npm run bench\` or pass --portkey)`;
+  }
+
+  // PostgreSQL: rows 4-9.
+  const pgDb = await createPgDatabase();
+  report.machine.postgres = pgDb.version;
+  const db = new pg.Client({ connectionString: pgDb.url });
+  // Kept after the run (its path is printed) for a closer look in Chrome DevTools.
+  const profileDir = args.profile ? mkdtempSync(join(os.tmpdir(), 'openclaw-bench-prof-')) : null;
+  let server = await startServer({
+    built,
+    execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    databaseUrl: pgDb.url,
+    upstreamPort: upstream.port,
+    env: SERVER_ENV,
+  });
+  log(`server (PostgreSQL) on ${server.origin}, pid ${server.child.pid}`);
+  await db.connect();
+  try {
+    await cannonRow(4, 'POST /v1/chat/completions', server.child.pid, {
+      url: `${server.origin}/v1/chat/completions`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.apiKey}` },
+      body: COMPLETION,
+    });
+    await chatRows(server, 'PostgreSQL');
+    await streamRows(server, upstream);
+    await messagesRows(server, db);
+    await webhookRows(server);
+    await skillRows(server, db);
+    report.machine.serverPeakRssMiB = Number(rssMiB(server.child.pid, 'VmHWM').toFixed(1));
+  } finally {
+    await db.end();
+    await stop(server.child);
+  }
+  if (profileDir) {
+    report.profile = topFrames(profileDir, ROOT);
+    log(`server CPU profile kept in ${profileDir}`);
+  }
+  await flushRedisKeys();
+
+  // SQLite: row 5 again.
+  const sqliteDir = mkdtempSync(join(os.tmpdir(), 'openclaw-bench-sqlite-'));
+  onCleanup(() => rmSync(sqliteDir, { recursive: true, force: true }));
+  server = await startServer({
+    built,
+    databaseUrl: `sqlite:${join(sqliteDir, 'bench.db')}`,
+    upstreamPort: upstream.port,
+    env: SERVER_ENV,
+  });
+  log(`server (SQLite) on ${server.origin}, pid ${server.child.pid}`);
+  try {
+    await chatRows(server, 'SQLite');
+  } finally {
+    await stop(server.child);
+  }
+  await stop(upstream);
+
+  report.machine.loadavgEnd = os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
+  const outDir =
+    args.out ??
+    (args.mode === 'smoke'
+      ? mkdtempSync(join(os.tmpdir(), 'openclaw-bench-smoke-'))
+      : join(ROOT, 'bench/results'));
+  mkdirSync(outDir, { recursive: true });
+  const { files, targets } = await writeReport(report, outDir);
+  for (const t of targets) log(`${t.status.padEnd(4)} ${t.name}: ${t.measured}`);
+  log(`wrote ${files.join(' and ')}`);
+  const missingRows = [1, 2, 3, 4, 5, 6, 7, 8, 9].filter(
+    (r) => !report.rows.some((p) => p.row === r),
+  );
+  if (missingRows.length) throw new Error(`rows without a result: ${missingRows.join(', ')}`);
+}
+
+main()
+  .then(() => cleanupAll())
+  .then(() => process.exit(0))
+  .catch(async (err) => {
+    process.stderr.write(`\nbench failed: ${err.stack ?? err.message}\n`);
+    await cleanupAll();
+    process.exit(1);
+  });
