@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
+import { sendError } from '../errors/all-exceptions.filter';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
 
@@ -12,6 +13,7 @@ import { ErrorCode } from '../errors/error-code';
  */
 @Injectable()
 export class ShutdownService {
+  private readonly logger = new Logger(ShutdownService.name);
   private readonly controller = new AbortController();
   private inFlight = 0;
   private idle?: () => void;
@@ -29,12 +31,13 @@ export class ShutdownService {
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       if (this.stopping) {
-        const error = new AppException(
-          ErrorCode.SERVICE_UNAVAILABLE,
-          'The server is shutting down',
-        );
         res.setHeader('Connection', 'close');
-        res.status(error.getStatus()).json(error.toBody());
+        sendError(
+          new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down'),
+          req,
+          res,
+          this.logger,
+        );
         return;
       }
       this.inFlight++;
