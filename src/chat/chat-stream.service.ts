@@ -69,7 +69,7 @@ export class ChatStreamService {
     const complete = failure === undefined && !signal.aborted && stream.complete;
     const usage = stream.usage ?? this.chat.estimateUsage(turn, reply);
     end({ outcome: complete ? 'complete' : 'incomplete' });
-    this.chat.countTokens(turn, usage);
+    this.chat.metrics.countTokens(turn.model.id, usage);
     let stored;
     try {
       stored = await this.chat.store(turn, reply, usage, complete ? 'complete' : 'incomplete');

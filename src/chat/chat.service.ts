@@ -91,7 +91,7 @@ export class ChatService {
       throw err;
     }
     end({ outcome: 'complete' });
-    this.countTokens(turn, result.usage);
+    this.metrics.countTokens(turn.model.id, result.usage);
     const stored = await this.store(turn, result.content, result.usage, 'complete');
     return {
       response: result.content,
@@ -121,11 +121,6 @@ export class ChatService {
       usage,
       status,
     });
-  }
-
-  countTokens(turn: PreparedTurn, usage: TokenUsage): void {
-    this.metrics.upstreamTokens.inc({ model: turn.model.id, direction: 'input' }, usage.input);
-    this.metrics.upstreamTokens.inc({ model: turn.model.id, direction: 'output' }, usage.output);
   }
 
   logStreamError(err: unknown): void {

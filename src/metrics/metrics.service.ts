@@ -67,6 +67,12 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry, prefix: 'openclaw_' });
   }
 
+  /** A provider call's tokens, by model and direction. */
+  countTokens(model: string, usage: { input: number; output: number }): void {
+    this.upstreamTokens.inc({ model, direction: 'input' }, usage.input);
+    this.upstreamTokens.inc({ model, direction: 'output' }, usage.output);
+  }
+
   /** Adds one to a cluster-wide job counter; a Redis outage loses the count, never the job. */
   countJob(counter: JobCounter, label: string): void {
     this.redis.client.hincrby(`metrics:${counter}`, label, 1).catch(() => undefined);

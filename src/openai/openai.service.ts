@@ -68,9 +68,9 @@ export class OpenAiService {
   }
 
   getModel(id: string): OpenAiModelDto {
-    const model = this.models.list().find((m) => m.id === id);
-    // resolve() throws the 404 that says why (unknown, or its provider is not configured).
-    return this.toModel(model ?? { id: this.models.resolve(id).id, provider: '' });
+    // resolve() throws the 404 that says why: unknown, or its provider is not configured.
+    this.models.resolve(id);
+    return this.toModel(this.models.list().find((m) => m.id === id)!);
   }
 
   async complete(
@@ -87,7 +87,7 @@ export class OpenAiService {
       throw err;
     }
     end({ outcome: 'complete' });
-    this.countTokens(model.id, result.usage);
+    this.metrics.countTokens(model.id, result.usage);
     return {
       id: completionId(),
       object: 'chat.completion',
@@ -171,7 +171,7 @@ export class OpenAiService {
       output: countTokens(reply),
     };
     end({ outcome: complete ? 'complete' : 'incomplete' });
-    this.countTokens(model.id, usage);
+    this.metrics.countTokens(model.id, usage);
     if (complete) {
       chunk({}, stream.finishReason ?? 'stop');
       if (dto.stream_options?.include_usage)
@@ -206,11 +206,6 @@ export class OpenAiService {
         options,
       },
     };
-  }
-
-  private countTokens(model: string, usage: TokenUsage): void {
-    this.metrics.upstreamTokens.inc({ model, direction: 'input' }, usage.input);
-    this.metrics.upstreamTokens.inc({ model, direction: 'output' }, usage.output);
   }
 
   private toModel(model: { id: string; provider: string }): OpenAiModelDto {
