@@ -39,16 +39,16 @@ export class ChatStreamService {
     const end = this.chat.metrics.upstreamDuration.startTimer({ model: turn.model.id });
     const stream = await this.chat.openStream(turn, signal).catch((err: unknown) => {
       end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-      throw this.shuttingDown(clientGone) ?? err;
+      throw this.shutdown.interruption(clientGone) ?? err;
     });
     const chunks = stream[Symbol.asyncIterator]();
     const first = await chunks.next().catch((err: unknown) => {
-      throw this.shuttingDown(clientGone) ?? err;
+      throw this.shutdown.interruption(clientGone) ?? err;
     });
     if (signal.aborted) {
       // Stopped before the first byte: nothing was shown, so nothing is stored.
       await chunks.return?.(undefined);
-      const error = this.shuttingDown(clientGone);
+      const error = this.shutdown.interruption(clientGone);
       if (error) throw error;
       return;
     }
@@ -86,23 +86,15 @@ export class ChatStreamService {
       });
     } else if (!clientGone.aborted) {
       const error =
-        this.shuttingDown(clientGone, stored?.assistantMessageId) ??
+        this.shutdown.interruption(
+          clientGone,
+          stored ? { message_id: stored.assistantMessageId } : {},
+        ) ??
         (failure instanceof AppException
           ? failure
           : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete'));
       sse.event('error', error.toBody());
     }
     sse.done();
-  }
-
-  private shuttingDown(clientGone: AbortSignal, messageId?: string): AppException | undefined {
-    if (clientGone.aborted || !this.shutdown.stopping) return undefined;
-    return new AppException(
-      ErrorCode.SERVICE_UNAVAILABLE,
-      messageId
-        ? 'The server is shutting down; the partial reply is stored'
-        : 'The server is shutting down',
-      messageId ? { message_id: messageId } : {},
-    );
   }
 }

@@ -118,10 +118,6 @@ export class OpenAiService {
   ): Promise<void> {
     const { model, request } = this.prepare(dto);
     const signal = AbortSignal.any([clientGone, this.shutdown.signal]);
-    const stopping = () =>
-      !clientGone.aborted && this.shutdown.stopping
-        ? new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down')
-        : undefined;
     const end = this.metrics.upstreamDuration.startTimer({ model: model.id });
     const opened = await model.provider
       .stream({ ...request, signal })
@@ -131,13 +127,13 @@ export class OpenAiService {
       })
       .catch((err: unknown) => {
         end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-        throw stopping() ?? err;
+        throw this.shutdown.interruption(clientGone) ?? err;
       });
     const { stream, chunks, first } = opened;
     if (signal.aborted) {
       await chunks.return?.(undefined);
       end({ outcome: 'aborted' });
-      const error = stopping();
+      const error = this.shutdown.interruption(clientGone);
       if (error) throw error;
       return;
     }
@@ -178,7 +174,7 @@ export class OpenAiService {
         sse.data({ ...base, choices: [], usage: toUsage(usage) });
     } else if (!clientGone.aborted) {
       const error =
-        stopping() ??
+        this.shutdown.interruption(clientGone) ??
         (failure instanceof AppException
           ? failure
           : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete'));

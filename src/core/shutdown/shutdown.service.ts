@@ -27,17 +27,30 @@ export class ShutdownService {
     return this.controller.signal.aborted;
   }
 
+  /**
+   * The error to tell a caller whose request the stop cut short; undefined while running, or when
+   * the caller itself went away (then there is no one to tell).
+   */
+  interruption(
+    clientGone?: AbortSignal,
+    details: Record<string, unknown> = {},
+  ): AppException | undefined {
+    if (clientGone?.aborted || !this.stopping) return undefined;
+    return new AppException(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      details.message_id
+        ? 'The server is shutting down; the partial reply is stored'
+        : 'The server is shutting down',
+      details,
+    );
+  }
+
   /** Counts requests in flight; refuses new ones, also on kept-alive connections, once stopping. */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       if (this.stopping) {
         res.setHeader('Connection', 'close');
-        sendError(
-          new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down'),
-          req,
-          res,
-          this.logger,
-        );
+        sendError(this.interruption(), req, res, this.logger);
         return;
       }
       this.inFlight++;
