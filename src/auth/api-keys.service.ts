@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 
+import { CachedCredential, CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -25,7 +26,10 @@ function hashKey(key: string): string {
 export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
 
-  constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
+  constructor(
+    @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
+    private readonly cache: CredentialCache,
+  ) {}
 
   async create(userId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
     const expiresAt = dto.expires_at ? new Date(dto.expires_at) : null;
@@ -67,12 +71,20 @@ export class ApiKeysService {
   async revoke(userId: string, id: string): Promise<void> {
     const result = await this.keys.delete({ id, userId });
     if (!result.affected) throw new AppException(ErrorCode.API_KEY_NOT_FOUND);
+    await this.cache.invalidate();
   }
 
   async authenticate(key: string): Promise<Principal> {
     if (!KEY_FORMAT.test(key)) throw new AppException(ErrorCode.INVALID_API_KEY);
+    const hash = hashKey(key);
+    const credential = await this.cache.resolve(`key:${hash}`, () => this.load(hash));
+    this.touch(credential);
+    return credential.principal;
+  }
+
+  private async load(hash: string): Promise<CachedCredential> {
     const found = await this.keys.findOne({
-      where: { keyHash: hashKey(key) },
+      where: { keyHash: hash },
       relations: { user: true },
     });
     if (!found?.user || (found.expiresAt && found.expiresAt.getTime() <= Date.now())) {
@@ -80,24 +92,27 @@ export class ApiKeysService {
     }
     if (found.user.disabled)
       throw new AppException(ErrorCode.FORBIDDEN, 'This account is disabled');
-    this.touch(found);
     return {
-      userId: found.user.id,
-      email: found.user.email,
-      role: found.user.role,
-      via: 'api_key',
-      apiKeyId: found.id,
+      principal: {
+        userId: found.user.id,
+        email: found.user.email,
+        role: found.user.role,
+        via: 'api_key',
+        apiKeyId: found.id,
+      },
+      expiresAt: found.expiresAt?.getTime() ?? null,
+      lastUsedAt: found.lastUsedAt?.getTime() ?? null,
     };
   }
 
-  private touch(key: ApiKeyEntity): void {
+  private touch(credential: CachedCredential): void {
     const now = Date.now();
-    if (key.lastUsedAt && now - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    if (credential.lastUsedAt && now - credential.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
+    credential.lastUsedAt = now;
+    const id = credential.principal.apiKeyId!;
     this.keys
-      .update({ id: key.id }, { lastUsedAt: new Date(now) })
-      .catch((err: Error) =>
-        this.logger.warn(`Could not record use of key ${key.id}: ${err.message}`),
-      );
+      .update({ id }, { lastUsedAt: new Date(now) })
+      .catch((err: Error) => this.logger.warn(`Could not record use of key ${id}: ${err.message}`));
   }
 
   private toResponse(entity: ApiKeyEntity): ApiKeyResponseDto {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 
+import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -17,6 +18,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     @Inject(JWT_SECRET) secret: string,
     private readonly users: UsersService,
+    private readonly cache: CredentialCache,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -26,11 +28,20 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  /** The user is read on every request so deletion and disabling take effect at once. */
+  /** Deleting or disabling the user clears the cache, so either takes effect at once. */
   async validate(payload: JwtPayload): Promise<Principal> {
-    const user = typeof payload?.sub === 'string' ? await this.users.findById(payload.sub) : null;
-    if (!user) throw new AppException(ErrorCode.INVALID_TOKEN);
-    if (user.disabled) throw new AppException(ErrorCode.FORBIDDEN, 'This account is disabled');
-    return { userId: user.id, email: user.email, role: user.role, via: 'jwt' };
+    if (typeof payload?.sub !== 'string') throw new AppException(ErrorCode.INVALID_TOKEN);
+    const userId = payload.sub;
+    const credential = await this.cache.resolve(`user:${userId}`, async () => {
+      const user = await this.users.findById(userId);
+      if (!user) throw new AppException(ErrorCode.INVALID_TOKEN);
+      if (user.disabled) throw new AppException(ErrorCode.FORBIDDEN, 'This account is disabled');
+      return {
+        principal: { userId: user.id, email: user.email, role: user.role, via: 'jwt' },
+        expiresAt: null,
+        lastUsedAt: null,
+      };
+    });
+    return credential.principal;
   }
 }

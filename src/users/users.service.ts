@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 
+import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
 import { inTransaction } from '../core/database/transaction';
 import { isUniqueViolation } from '../core/database/unique-violation';
@@ -28,6 +29,7 @@ export class UsersService {
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
+    private readonly credentials: CredentialCache,
   ) {}
 
   findById(id: string): Promise<UserEntity | null> {
@@ -86,7 +88,7 @@ export class UsersService {
     try {
       const mayDropAdmin =
         (dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true;
-      return await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+      const result = await this.outbox.transaction(this.dataSource, async (tx, emit) => {
         const admins = mayDropAdmin ? await this.lockActiveAdmins(tx) : [];
         const user = await this.lockUser(tx, id);
         if (mayDropAdmin && user.role === 'admin' && !user.disabled) {
@@ -101,6 +103,9 @@ export class UsersService {
         await emit('user.updated', 'admins', updated);
         return updated;
       });
+      // Role, e-mail and disabled travel with cached credentials.
+      await this.credentials.invalidate();
+      return result;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);
       throw err;
@@ -115,6 +120,7 @@ export class UsersService {
       if (user.role === 'admin' && !user.disabled) this.assertAnotherActiveAdmin(admins, id);
       await tx.delete(UserEntity, { id });
     });
+    await this.credentials.invalidate();
   }
 
   async countAdmins(): Promise<number> {

@@ -5,7 +5,7 @@ import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
-import { startTestApp, TestApp } from '../support/test-app';
+import { startApp, startTestApp, TestApp } from '../support/test-app';
 
 const KEYS = '/api/v1/api-keys';
 const KEY_FIELDS = ['created_at', 'expires_at', 'id', 'last_used_at', 'name', 'prefix'];
@@ -373,6 +373,65 @@ describe('API keys (SPEC §4)', () => {
       const key = await create(owner.token);
       expectError(await call('delete', `/${key.body.id}`), 401, 'UNAUTHORIZED');
       expect((await me(key.body.key)).status).toBe(200);
+    });
+  });
+  describe('credentials resolved from memory (a second replica on the same database and Redis)', () => {
+    let replica: TestApp;
+
+    function meOn(app: TestApp, token: string): Promise<Response> {
+      return app.http().get('/api/v1/users/me').set('Authorization', `Bearer ${token}`);
+    }
+
+    beforeAll(async () => {
+      replica = await startApp(t.env, { reset: false });
+    });
+    afterAll(() => replica.close());
+
+    it('refuses a key revoked on the other replica at once, though this one served it just before', async () => {
+      const user = await createUser(t);
+      const key = await create(user.token);
+      expect((await meOn(replica, key.body.key)).status).toBe(200);
+      expect((await meOn(replica, key.body.key)).status).toBe(200);
+
+      expect((await call('delete', `/${key.body.id}`, user.token)).status).toBe(204);
+      expectError(await meOn(replica, key.body.key), 401, 'INVALID_API_KEY');
+    });
+
+    it('applies a role change, a disabling and a deletion made on the other replica at once', async () => {
+      const user = await createUser(t);
+      const key = await createApiKey(t, user.token);
+      const admin = (path: string) =>
+        t.http().patch(path).set('Authorization', `Bearer ${t.adminToken}`);
+      for (const token of [key, user.token]) {
+        expect((await meOn(replica, token)).body.role).toBe('user');
+      }
+
+      expect((await admin(`/api/v1/users/${user.id}`).send({ role: 'admin' })).status).toBe(200);
+      for (const token of [key, user.token]) {
+        expect((await meOn(replica, token)).body.role).toBe('admin');
+      }
+
+      expect((await admin(`/api/v1/users/${user.id}`).send({ disabled: true })).status).toBe(200);
+      for (const token of [key, user.token])
+        expectError(await meOn(replica, token), 403, 'FORBIDDEN');
+
+      expect((await admin(`/api/v1/users/${user.id}`).send({ disabled: false })).status).toBe(200);
+      expect((await meOn(replica, key)).status).toBe(200);
+      const removed = await t
+        .http()
+        .delete(`/api/v1/users/${user.id}`)
+        .set('Authorization', `Bearer ${t.adminToken}`);
+      expect(removed.status).toBe(204);
+      expectError(await meOn(replica, key), 401, 'INVALID_API_KEY');
+      expectError(await meOn(replica, user.token), 401, 'INVALID_TOKEN');
+    });
+
+    it('stops accepting a served key the moment it expires', async () => {
+      const expiresAt = new Date(Date.now() + 1500).toISOString();
+      const key = await create(owner.token, { expires_at: expiresAt });
+      expect((await meOn(replica, key.body.key)).status).toBe(200);
+      await sleep(Math.max(0, new Date(expiresAt).getTime() - Date.now()) + 50);
+      expectError(await meOn(replica, key.body.key), 401, 'INVALID_API_KEY');
     });
   });
 });
