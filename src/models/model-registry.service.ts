@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Agent } from 'undici';
 
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
@@ -35,11 +36,13 @@ export interface ResolvedModel {
 
 /** Every model the server knows, which of them are usable now, and their providers. */
 @Injectable()
-export class ModelRegistry {
+export class ModelRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger(ModelRegistry.name);
   private readonly known = new Map<string, KnownModel>();
   private readonly providers = new Map<string, ModelProvider>();
   private readonly usable: ModelInfo[] = [];
+  /** One keep-alive pool per upstream origin, shared by every provider. */
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
 
   constructor(env: EnvService) {
     const policy = {
@@ -73,11 +76,15 @@ export class ModelRegistry {
     if (env.get('ECHO_MODEL')) this.providers.set('echo', new EchoProvider());
     for (const config of configs) {
       const ready = !config.keyVar || Boolean(config.apiKey);
-      if (ready) this.providers.set(config.name, new OpenAICompatibleProvider(config, policy));
+      if (ready) this.providers.set(config.name, new OpenAICompatibleProvider(config, policy, this.agent));
       for (const id of config.models) {
         this.register({ id, provider: config.name, missing: ready ? undefined : config.keyVar });
       }
     }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.close();
   }
 
   private register(model: KnownModel): void {

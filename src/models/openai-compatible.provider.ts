@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type { Dispatcher } from 'undici';
 
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -12,6 +13,7 @@ import {
   ProviderConfig,
   StreamState,
 } from './provider.types';
+import { providerFetch } from './provider-fetch';
 import { countPromptTokens, countTokens } from './tokenizer';
 
 export interface UpstreamPolicy {
@@ -79,6 +81,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
   constructor(
     private readonly config: ProviderConfig,
     private readonly policy: UpstreamPolicy,
+    dispatcher: Dispatcher,
   ) {
     this.logger = new Logger(`Provider:${config.name}`);
     this.client = new OpenAI({
@@ -87,6 +90,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
       // Retries and timeouts are ours: only before the first byte, never after a timeout.
       maxRetries: 0,
       timeout: 24 * 3600 * 1000,
+      fetch: providerFetch(dispatcher),
     });
   }
 
