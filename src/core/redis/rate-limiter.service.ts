@@ -8,6 +8,18 @@ import { ErrorCode } from '../errors/error-code';
 import { RedisService } from './redis.service';
 
 const WINDOW_MS = 60_000;
+// One round trip and one command per request; the expiry is set once, when a window opens.
+const CONSUME_SCRIPT = `
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  if counts[i] == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return counts`;
+
+type LimitedRedis = RedisService['client'] & {
+  consumeRateLimit(...keysAndWindow: [number, ...string[]]): Promise<number[]>;
+};
 
 interface Bucket {
   name: string;
@@ -23,13 +35,13 @@ export class RateLimiterService {
   private readonly logger = new Logger(RateLimiterService.name);
   private readonly general: Bucket;
   private readonly chat: Bucket;
+  private readonly redis: LimitedRedis;
 
-  constructor(
-    env: EnvService,
-    private readonly redis: RedisService,
-  ) {
+  constructor(env: EnvService, redis: RedisService) {
     this.general = { name: 'all', limit: env.get('RATE_LIMIT_PER_MINUTE') };
     this.chat = { name: 'chat', limit: env.get('RATE_LIMIT_CHAT_PER_MINUTE') };
+    redis.client.defineCommand('consumeRateLimit', { lua: CONSUME_SCRIPT });
+    this.redis = redis.client as LimitedRedis;
   }
 
   async consume(principal: Principal, isChat: boolean, res: Response): Promise<void> {
@@ -41,14 +53,8 @@ export class RateLimiterService {
     const buckets = isChat ? [this.general, this.chat] : [this.general];
     let counts: number[];
     try {
-      const multi = this.redis.client.multi();
-      for (const b of buckets) {
-        const key = `rl:${b.name}:${credential}:${window}`;
-        multi.incr(key);
-        multi.pexpire(key, WINDOW_MS * 2);
-      }
-      const results = (await multi.exec()) ?? [];
-      counts = buckets.map((_, i) => Number(results[i * 2]?.[1] ?? 0));
+      const keys = buckets.map((b) => `rl:${b.name}:${credential}:${window}`);
+      counts = await this.redis.consumeRateLimit(keys.length, ...keys, String(WINDOW_MS * 2));
     } catch (err) {
       // Redis trouble must not take the API down with it: the limit is skipped, not the request.
       this.logger.warn(`Rate limit not checked: ${(err as Error).message}`);
