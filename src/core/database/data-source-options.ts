@@ -24,7 +24,8 @@ export function dataSourceOptions(env: Env): DataSourceOptions {
       url: env.database.url,
       migrations: POSTGRES_MIGRATIONS,
       connectTimeoutMS: 5000,
-      extra: { max: 10 },
+      // Node runs queries from one thread: a few connections per core keep PostgreSQL busy.
+      extra: { max: env.DB_POOL_SIZE },
     };
   }
   if (env.database.path !== ':memory:') mkdirSync(dirname(env.database.path), { recursive: true });

@@ -46,6 +46,12 @@ export class EnvSchema {
   @IsIn([true, false], { message: 'DB_MIGRATE must be true or false' })
   DB_MIGRATE: boolean = true;
 
+  @Type(() => Number)
+  @IsInt({ message: 'DB_POOL_SIZE must be an integer' })
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://host:port[/db]' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
