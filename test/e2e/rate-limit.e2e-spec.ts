@@ -42,6 +42,20 @@ describe('rate limits (SPEC §11)', () => {
     expect(fresh.headers['x-ratelimit-remaining']).toBe('4');
   }, 90_000);
 
+  it('counts a burst of concurrent requests exactly', async () => {
+    const key = await createApiKey(t, user.token, 'burst');
+    await freshWindow();
+    const me = () => t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${key}`);
+    expect((await me()).headers['x-ratelimit-remaining']).toBe('4');
+    const burst = await Promise.all(Array.from({ length: 7 }, () => me()));
+    const statuses = burst.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429]);
+    const remaining = burst
+      .filter((r) => r.status === 200)
+      .map((r) => r.headers['x-ratelimit-remaining']);
+    expect(remaining.sort()).toEqual(['0', '1', '2', '3']);
+  }, 90_000);
+
   it('limits chat separately and more tightly', async () => {
     const key = await createApiKey(t, user.token, 'chat');
     await freshWindow();

@@ -26,9 +26,21 @@ interface Bucket {
   limit: number;
 }
 
+/** A bucket's count as Redis last reported it, and this replica's requests not yet counted there. */
+interface Seen {
+  count: number;
+  pending: number;
+}
+
 /**
  * Per-credential limits in Redis, so they hold across replicas: each API key has its own bucket,
  * JWTs share their user's. Fixed one-minute windows; chat routes also count against the chat limit.
+ *
+ * While a bucket is less than half used by what this replica knows of it (Redis's last count plus
+ * its own requests still on their way there), a request goes ahead without waiting for Redis; past
+ * half, and for a credential's first request in a window, each request waits for Redis's count.
+ * So a single replica limits exactly, and several can overshoot only by the requests one of them
+ * lets through in the lower half before it hears of the others' use.
  */
 @Injectable()
 export class RateLimiterService {
@@ -36,6 +48,8 @@ export class RateLimiterService {
   private readonly general: Bucket;
   private readonly chat: Bucket;
   private readonly redis: LimitedRedis;
+  private readonly seen = new Map<string, Seen>();
+  private seenWindow = -1;
 
   constructor(env: EnvService, redis: RedisService) {
     this.general = { name: 'all', limit: env.get('RATE_LIMIT_PER_MINUTE') };
@@ -51,15 +65,32 @@ export class RateLimiterService {
     const window = Math.floor(Date.now() / WINDOW_MS);
     const resetAt = (window + 1) * WINDOW_MS;
     const buckets = isChat ? [this.general, this.chat] : [this.general];
-    let counts: number[];
-    try {
-      const keys = buckets.map((b) => `rl:${b.name}:${credential}:${window}`);
-      counts = await this.redis.consumeRateLimit(keys.length, ...keys, String(WINDOW_MS * 2));
-    } catch (err) {
-      // Redis trouble must not take the API down with it: the limit is skipped, not the request.
-      this.logger.warn(`Rate limit not checked: ${(err as Error).message}`);
-      return;
+    if (window !== this.seenWindow) {
+      this.seen.clear();
+      this.seenWindow = window;
     }
+    const keys = buckets.map((b) => `rl:${b.name}:${credential}:${window}`);
+    const states = keys.map((key) => this.state(key));
+    const estimates = states.map((s) => s.count + s.pending + 1);
+    const ahead = states.every((s, i) => s.count > 0 && estimates[i] <= buckets[i].limit / 2);
+    for (const s of states) s.pending++;
+    const counted = this.redis.consumeRateLimit(keys.length, ...keys, String(WINDOW_MS * 2)).then(
+      (counts) => {
+        states.forEach((s, i) => {
+          s.pending--;
+          s.count = Math.max(s.count, Number(counts[i]));
+        });
+        return counts;
+      },
+      (err: Error) => {
+        for (const s of states) s.pending--;
+        // Redis trouble must not take the API down with it: the limit is skipped, not the request.
+        this.logger.warn(`Rate limit not checked: ${err.message}`);
+        return null;
+      },
+    );
+    const counts = ahead ? estimates : await counted;
+    if (!counts) return;
     // The tightest bucket is the one the caller needs to know about.
     const shown = isChat ? 1 : 0;
     const headers: Record<string, string> = {
@@ -83,5 +114,14 @@ export class RateLimiterService {
       );
     }
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  }
+
+  private state(key: string): Seen {
+    let state = this.seen.get(key);
+    if (!state) {
+      state = { count: 0, pending: 0 };
+      this.seen.set(key, state);
+    }
+    return state;
   }
 }
