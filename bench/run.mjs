@@ -1,7 +1,7 @@
 // The OpenClaw benchmark harness: see bench/README.md.
 //   node bench/run.mjs --mode full|quick|smoke [--out DIR] [--no-build] [--portkey|--no-portkey]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -90,6 +90,8 @@ const { values: args } = parseArgs({
     'no-portkey': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     note: { type: 'string' },
+    // Markdown written by hand after looking at a run (profiles, what was tried), kept in the results.
+    analysis: { type: 'string' },
   },
 });
 const mode = MODES[args.mode];
@@ -113,6 +115,7 @@ const report = {
   rows: [],
   skipped: {},
   ...(args.note ? { notes: args.note } : {}),
+  ...(args.analysis ? { analysis: readFileSync(args.analysis, 'utf8') } : {}),
 };
 const log = (msg) =>
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
