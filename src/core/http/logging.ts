@@ -72,10 +72,11 @@ export function loggingModule(env: Env): DynamicModule {
       // filter has already logged the real cause under the same request id.
       customErrorObject: (_req, _res, _err, { err: _invented, ...line }: Record<string, unknown>) =>
         line,
-      customProps: (req: IncomingMessage) => {
+      // Nothing (rather than {}) when there is no caller yet, which spares pino-http a child logger.
+      customProps: ((req: IncomingMessage) => {
         const user = (req as Request).user;
-        return user ? { user_id: user.userId, auth: user.via } : {};
-      },
+        return user ? { user_id: user.userId, auth: user.via } : undefined;
+      }) as (req: IncomingMessage) => Record<string, string>,
       // Wrapped serializers receive pino's own summary of the request; keep none of its headers.
       serializers: {
         req: (req: SerializedRequest) => ({
