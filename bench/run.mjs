@@ -259,7 +259,11 @@ async function seedMessages(db, sessionId, count) {
      FROM generate_series(1, $2::int) AS g`,
     [sessionId, count],
   );
-  await db.query('UPDATE sessions SET last_seq = $2 WHERE id = $1', [sessionId, count]);
+  // What storeTurn keeps for every turn: the sequence counter and the message count.
+  await db.query('UPDATE sessions SET last_seq = $2, message_count = $2 WHERE id = $1', [
+    sessionId,
+    count,
+  ]);
 }
 
 async function chatRows(server, dbLabel) {

@@ -58,6 +58,7 @@ export class SessionsService {
       name: dto.name ?? DEFAULT_SESSION_NAME,
       model: dto.model ?? null,
       lastSeq: 0,
+      messageCount: 0,
     });
     return this.outbox.transaction(this.dataSource, async (tx, emit) => {
       const saved = this.toSession(await tx.save(entity));
@@ -106,15 +107,35 @@ export class SessionsService {
     sessionId: string,
     query: ListQueryDto,
   ): Promise<Page<MessageResponseDto>> {
-    await this.findOwned(userId, sessionId);
-    const [rows, total] = await this.messages.findAndCount({
-      where: { sessionId },
-      order: { seq: query.order },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const id = this.checkId(sessionId);
+    // One round trip: the owner check gates the index scan on (session_id, seq), so a foreign
+    // session reads no messages, and the total comes from the session row, not a count.
+    const { entities, raw } = await this.messages
+      .createQueryBuilder('m')
+      .addSelect(
+        (sub) => sub.select('t.message_count').from(SessionEntity, 't').where('t.id = :id'),
+        'total',
+      )
+      .where(
+        (qb) =>
+          `m.session_id = ${qb
+            .subQuery()
+            .select('o.id')
+            .from(SessionEntity, 'o')
+            .where('o.id = :id AND o.user_id = :userId')
+            .getQuery()}`,
+      )
+      .setParameters({ id, userId })
+      .orderBy('m.seq', query.order === 'asc' ? 'ASC' : 'DESC')
+      .limit(query.limit)
+      .offset(query.offset)
+      .getRawAndEntities<{ total: number }>();
+    // No rows: an empty session, an offset past the end, or not the caller's session.
+    const total = raw.length
+      ? Number(raw[0].total)
+      : (await this.findOwned(userId, id)).messageCount;
     return page(
-      rows.map((m) => this.toMessage(m)),
+      entities.map((m) => this.toMessage(m)),
       total,
       query,
     );
@@ -132,6 +153,12 @@ export class SessionsService {
     await this.outbox.transaction(this.dataSource, async (tx, emit) => {
       const deleted = await tx.delete(MessageEntity, { id });
       if (!deleted.affected) throw new AppException(ErrorCode.MESSAGE_NOT_FOUND);
+      await tx
+        .createQueryBuilder()
+        .update(SessionEntity)
+        .set({ messageCount: () => 'message_count - 1' })
+        .where('id = :id', { id: owned.session_id })
+        .execute();
       await emit('message.deleted', { userId }, { id, session_id: owned.session_id });
     });
   }
@@ -164,7 +191,8 @@ export class SessionsService {
 
   /**
    * Stores a finished turn in one transaction. The session row's counter hands out the two
-   * sequence numbers under its row lock, so concurrent turns never interleave or collide.
+   * sequence numbers under its row lock, so concurrent turns never interleave or collide; the
+   * same update counts the two messages.
    */
   async storeTurn(turn: TurnToStore): Promise<StoredTurn> {
     const now = new Date();
@@ -180,6 +208,7 @@ export class SessionsService {
           name: turn.session.name,
           model: turn.session.model,
           lastSeq: 2,
+          messageCount: 2,
           createdAt: now,
           updatedAt: now,
         });
@@ -195,7 +224,11 @@ export class SessionsService {
         const bumped = await tx
           .createQueryBuilder()
           .update(SessionEntity)
-          .set({ lastSeq: () => 'last_seq + 2', updatedAt: now })
+          .set({
+            lastSeq: () => 'last_seq + 2',
+            messageCount: () => 'message_count + 2',
+            updatedAt: now,
+          })
           .where('id = :id', { id: turn.session.id })
           .execute();
         if (!bumped.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);

@@ -557,6 +557,40 @@ describe('sessions and messages (SPEC §6)', () => {
       const page = await listMessages(alice.token, session.id);
       expect(page).toEqual({ data: [], total: 0, limit: 50, offset: 0 });
     });
+
+    it('keeps the total equal to the stored messages through new, concurrent and later turns and deletions', async () => {
+      const opened = await chat(alice.token, undefined, 'opens a session');
+      const id = opened.session_id;
+      expect((await listMessages(alice.token, id)).total).toBe(2);
+
+      await Promise.all(['a', 'b', 'c', 'd'].map((m) => chat(alice.token, id, m)));
+      const before = await listMessages(alice.token, id, '?order=asc&limit=100');
+      expect(before.total).toBe(10);
+      expect(before.data).toHaveLength(10);
+
+      // The same message deleted twice at once counts once.
+      const [x, y] = [before.data[1], before.data[4]];
+      const deletes = await Promise.all(
+        [x, x, y].map((m) => call('delete', `${MESSAGES}/${m.id}`, alice.token)),
+      );
+      expect(deletes.map((r) => r.status).sort()).toEqual([204, 204, 404]);
+      const after = await listMessages(alice.token, id, '?order=asc&limit=100');
+      expect(after.total).toBe(8);
+      expect(after.data.map((m) => m.id)).toEqual(
+        before.data.filter((m) => m.id !== x.id && m.id !== y.id).map((m) => m.id),
+      );
+
+      await chat(alice.token, id, 'later');
+      const last = await listMessages(alice.token, id, '?limit=3');
+      expect(last.total).toBe(10);
+      expect(last.total).toBe(await messageRows(id));
+      expect(last.data.map((m) => [m.role, m.content])).toEqual([
+        ['assistant', 'later'],
+        ['user', 'later'],
+        [before.data[9].role, before.data[9].content],
+      ]);
+      expect((await listMessages(alice.token, sessionId)).total).toBe(6);
+    });
   });
 
   describe('DELETE /messages/:id', () => {
@@ -646,6 +680,7 @@ describe('sessions and messages (SPEC §6)', () => {
         await call('patch', base, token(), { name: 'stolen' }),
         await call('delete', base, token()),
         await call('get', `${base}/messages`, token()),
+        await call('get', `${base}/messages?offset=1000`, token()),
         await call('post', '/api/v1/chat', token(), { message: 'hi', session_id: session.id }),
       ]) {
         expectError(res, 404, 'SESSION_NOT_FOUND');

@@ -26,4 +26,8 @@ export class SessionEntity extends TimestampedEntity {
   /** The last message sequence number handed out; bumped under the row lock of each turn. */
   @Column({ name: 'last_seq', type: 'int', default: 0 })
   lastSeq: number;
+
+  /** Messages in the session now: a message list's `total`, kept with every insert and delete. */
+  @Column({ name: 'message_count', type: 'int', default: 0 })
+  messageCount: number;
 }

@@ -2,11 +2,25 @@ import { Init1764080000000 as PostgresInit } from './postgres/1764080000000-Init
 import { Chat1764090000000 as PostgresChat } from './postgres/1764090000000-Chat';
 import { Skills1764100000000 as PostgresSkills } from './postgres/1764100000000-Skills';
 import { Webhooks1764110000000 as PostgresWebhooks } from './postgres/1764110000000-Webhooks';
+import { SessionMessageCount1764120700000 as PostgresSessionMessageCount } from './postgres/1764120700000-SessionMessageCount';
 import { Init1764080000000 as SqliteInit } from './sqlite/1764080000000-Init';
 import { Chat1764090000000 as SqliteChat } from './sqlite/1764090000000-Chat';
 import { Skills1764100000000 as SqliteSkills } from './sqlite/1764100000000-Skills';
 import { Webhooks1764110000000 as SqliteWebhooks } from './sqlite/1764110000000-Webhooks';
+import { SessionMessageCount1764120700000 as SqliteSessionMessageCount } from './sqlite/1764120700000-SessionMessageCount';
 
 /** One ordered list per dialect; a landed migration is never edited, only followed by a new one. */
-export const POSTGRES_MIGRATIONS = [PostgresInit, PostgresChat, PostgresSkills, PostgresWebhooks];
-export const SQLITE_MIGRATIONS = [SqliteInit, SqliteChat, SqliteSkills, SqliteWebhooks];
+export const POSTGRES_MIGRATIONS = [
+  PostgresInit,
+  PostgresChat,
+  PostgresSkills,
+  PostgresWebhooks,
+  PostgresSessionMessageCount,
+];
+export const SQLITE_MIGRATIONS = [
+  SqliteInit,
+  SqliteChat,
+  SqliteSkills,
+  SqliteWebhooks,
+  SqliteSessionMessageCount,
+];

@@ -1,0 +1,19 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * `sessions.message_count` answers a message list's `total` from the session row, so listing a
+ * long session does not count its messages on every request.
+ */
+export class SessionMessageCount1764120700000 implements MigrationInterface {
+  name = 'SessionMessageCount1764120700000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "sessions" ADD COLUMN "message_count" integer NOT NULL DEFAULT 0`);
+    await q.query(`UPDATE "sessions" SET "message_count" =
+      (SELECT COUNT(*) FROM "messages" m WHERE m."session_id" = "sessions"."id")`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "sessions" DROP COLUMN "message_count"`);
+  }
+}
