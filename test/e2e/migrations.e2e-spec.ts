@@ -97,4 +97,17 @@ describe('migrations on existing data', () => {
       await migrated.destroy();
     }
   });
+
+  it('every migration can be undone and run again, newest first', async () => {
+    await resetDatabase(env);
+    const ds = await open(all[all.length - 1].name, true);
+    try {
+      for (let i = 0; i < all.length; i++) await ds.undoLastMigration();
+      expect(await ds.showMigrations()).toBe(true);
+      expect(await ds.runMigrations()).toHaveLength(all.length);
+      expect(await ds.showMigrations()).toBe(false);
+    } finally {
+      await ds.destroy();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import { UserEntity } from '../../users/entities/user.entity';
 
 @Entity({ name: 'api_keys' })
-@Index('ix_api_keys_user_created', ['userId', 'createdAt'])
+@Index('ix_api_keys_user_created', ['userId', 'createdAt', 'id'])
 export class ApiKeyEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

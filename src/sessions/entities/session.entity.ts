@@ -4,7 +4,7 @@ import { TimestampedEntity } from '../../core/database/timestamped.entity';
 import { UserEntity } from '../../users/entities/user.entity';
 
 @Entity({ name: 'sessions' })
-@Index('ix_sessions_user_created', ['userId', 'createdAt'])
+@Index('ix_sessions_user_created', ['userId', 'createdAt', 'id'])
 export class SessionEntity extends TimestampedEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

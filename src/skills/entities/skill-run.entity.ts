@@ -7,8 +7,8 @@ export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed_o
 export const FINISHED: readonly RunStatus[] = ['succeeded', 'failed', 'timed_out'];
 
 @Entity({ name: 'skill_runs' })
-@Index('ix_skill_runs_skill_created', ['skillId', 'createdAt'])
-@Index('ix_skill_runs_skill_user_created', ['skillId', 'userId', 'createdAt'])
+@Index('ix_skill_runs_skill_created', ['skillId', 'createdAt', 'id'])
+@Index('ix_skill_runs_skill_user_created', ['skillId', 'userId', 'createdAt', 'id'])
 @Index('ix_skill_runs_status', ['status'])
 export class SkillRunEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -3,7 +3,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { TimestampedEntity } from '../../core/database/timestamped.entity';
 
 @Entity({ name: 'skills' })
-@Index('ix_skills_created_at', ['createdAt'])
+@Index('ix_skills_created_at', ['createdAt', 'id'])
 export class SkillEntity extends TimestampedEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

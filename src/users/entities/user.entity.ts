@@ -6,7 +6,7 @@ export type Role = 'admin' | 'user';
 export const ROLES: readonly Role[] = ['admin', 'user'];
 
 @Entity({ name: 'users' })
-@Index('ix_users_created_at', ['createdAt'])
+@Index('ix_users_created_at', ['createdAt', 'id'])
 export class UserEntity extends TimestampedEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -11,7 +11,7 @@ const epochMs = {
 };
 
 @Entity({ name: 'webhook_deliveries' })
-@Index('ix_webhook_deliveries_webhook_created', ['webhookId', 'createdAt'])
+@Index('ix_webhook_deliveries_webhook_created', ['webhookId', 'createdAt', 'id'])
 @Index('ix_webhook_deliveries_due', ['status', 'nextAttemptAt'])
 export class WebhookDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -4,7 +4,7 @@ import { TimestampedEntity } from '../../core/database/timestamped.entity';
 import { UserEntity } from '../../users/entities/user.entity';
 
 @Entity({ name: 'webhooks' })
-@Index('ix_webhooks_user_created', ['userId', 'createdAt'])
+@Index('ix_webhooks_user_created', ['userId', 'createdAt', 'id'])
 export class WebhookEntity extends TimestampedEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
