@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -221,22 +221,7 @@ export class SessionsService {
           updated_at: now,
         });
       } else {
-        const bumped = await tx
-          .createQueryBuilder()
-          .update(SessionEntity)
-          .set({
-            lastSeq: () => 'last_seq + 2',
-            messageCount: () => 'message_count + 2',
-            updatedAt: now,
-          })
-          .where('id = :id', { id: turn.session.id })
-          .execute();
-        if (!bumped.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
-        const row = await tx.findOneOrFail(SessionEntity, {
-          select: { id: true, lastSeq: true },
-          where: { id: turn.session.id },
-        });
-        last = row.lastSeq;
+        last = await this.reserveSeqs(tx, turn.session.id, now);
       }
       const stored: MessageEntity[] = [
         {
@@ -267,6 +252,33 @@ export class SessionsService {
         await emit('message.created', audience, this.toMessage(message));
     });
     return { userMessageId, assistantMessageId };
+  }
+
+  /** Bumps the session's counters by one turn and returns its new last sequence number. */
+  private async reserveSeqs(tx: EntityManager, sessionId: string, now: Date): Promise<number> {
+    const bump = tx
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({
+        lastSeq: () => 'last_seq + 2',
+        messageCount: () => 'message_count + 2',
+        updatedAt: now,
+      })
+      .where('id = :id', { id: sessionId });
+    // PostgreSQL answers with the new value in the same round trip; SQLite (through TypeORM) cannot.
+    if (tx.connection.driver.isReturningSqlSupported('update')) {
+      const { raw } = await bump.returning('last_seq').execute();
+      const row = (raw as { last_seq: number }[])[0];
+      if (!row) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+      return Number(row.last_seq);
+    }
+    const bumped = await bump.execute();
+    if (!bumped.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
+    const row = await tx.findOneOrFail(SessionEntity, {
+      select: { id: true, lastSeq: true },
+      where: { id: sessionId },
+    });
+    return row.lastSeq;
   }
 
   private checkId(id: string): string {
