@@ -105,6 +105,8 @@ export class UsersService {
       });
       // Role, e-mail and disabled travel with cached credentials.
       await this.credentials.invalidate();
+      // Admins' webhooks receive the admin events.
+      if (dto.role !== undefined) await this.outbox.subscriptionsChanged();
       return result;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);
@@ -121,6 +123,7 @@ export class UsersService {
       await tx.delete(UserEntity, { id });
     });
     await this.credentials.invalidate();
+    await this.outbox.subscriptionsChanged();
   }
 
   async countAdmins(): Promise<number> {

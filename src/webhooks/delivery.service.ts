@@ -44,10 +44,13 @@ export class DeliveryService {
       .execute();
     if (!claimed.affected) return;
 
-    const delivery = await this.db.getRepository(WebhookDeliveryEntity).findOne({
-      where: { id: deliveryId },
-      relations: { webhook: true, event: true },
-    });
+    // One query with both joins (findOne with relations adds a second, DISTINCT one).
+    const delivery = await this.db
+      .createQueryBuilder(WebhookDeliveryEntity, 'd')
+      .innerJoinAndSelect('d.webhook', 'w')
+      .innerJoinAndSelect('d.event', 'e')
+      .where('d.id = :id', { id: deliveryId })
+      .getOne();
     if (!delivery?.webhook || !delivery.event) return;
     const { webhook, event } = delivery;
     if (!webhook.active) {
@@ -93,33 +96,59 @@ export class DeliveryService {
     const retry = !result.success && !gone && delivery.attempts < delivery.maxAttempts;
     const delay = delays[Math.min(delivery.attempts - 1, delays.length - 1)] ?? 0;
     const now = new Date();
-    await inTransaction(this.db, async (tx) => {
-      await tx.insert(WebhookAttemptEntity, {
-        deliveryId: delivery.id,
-        attempt: delivery.attempts,
-        statusCode: result.statusCode,
-        durationMs: result.durationMs,
-        error: result.error,
-        responseBody: result.responseBody,
-        createdAt: now,
-      });
-      await tx.update(
-        WebhookDeliveryEntity,
-        { id: delivery.id },
-        {
-          status: result.success ? 'succeeded' : retry ? 'pending' : 'failed',
-          nextAttemptAt: retry ? now.getTime() + delay : now.getTime(),
-          updatedAt: now,
-        },
+    const attempt = {
+      deliveryId: delivery.id,
+      attempt: delivery.attempts,
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      error: result.error,
+      responseBody: result.responseBody,
+      createdAt: now,
+    };
+    const outcome = {
+      status: result.success
+        ? ('succeeded' as const)
+        : retry
+          ? ('pending' as const)
+          : ('failed' as const),
+      nextAttemptAt: retry ? now.getTime() + delay : now.getTime(),
+      updatedAt: now,
+    };
+    if (this.db.options.type === 'postgres' && !gone) {
+      // The attempt and the delivery's new state in one statement: one round trip, still atomic.
+      await this.db.query(
+        `WITH a AS (
+           INSERT INTO "webhook_attempts"
+             ("delivery_id", "attempt", "status_code", "duration_ms", "error", "response_body", "created_at")
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+         )
+         UPDATE "webhook_deliveries" SET "status" = $8, "next_attempt_at" = $9, "updated_at" = $7 WHERE "id" = $1`,
+        [
+          attempt.deliveryId,
+          attempt.attempt,
+          attempt.statusCode,
+          attempt.durationMs,
+          attempt.error,
+          attempt.responseBody,
+          now,
+          outcome.status,
+          outcome.nextAttemptAt,
+        ],
       );
-      // 410 Gone: the receiver asks never to be called again.
-      if (gone)
-        await tx.update(
-          WebhookEntity,
-          { id: delivery.webhookId },
-          { active: false, updatedAt: now },
-        );
-    });
+    } else {
+      await inTransaction(this.db, async (tx) => {
+        await tx.insert(WebhookAttemptEntity, attempt);
+        await tx.update(WebhookDeliveryEntity, { id: delivery.id }, outcome);
+        // 410 Gone: the receiver asks never to be called again.
+        if (gone)
+          await tx.update(
+            WebhookEntity,
+            { id: delivery.webhookId },
+            { active: false, updatedAt: now },
+          );
+      });
+    }
+    if (gone) await this.outbox.subscriptionsChanged();
     this.metrics.countJob(
       'webhook_attempts',
       result.success ? 'succeeded' : gone ? 'gone' : 'failed',

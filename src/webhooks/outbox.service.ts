@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource, EntityManager } from 'typeorm';
+import { Brackets, DataSource, EntityManager } from 'typeorm';
 
 import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
@@ -17,10 +18,18 @@ import { UserEntity } from '../users/entities/user.entity';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
+import { audienceKey, Subscriber, SubscriptionCache } from './subscription-cache';
 import { Audience, EventType, subscribes } from './webhook-events';
 
 /** Deliveries written by a transaction, to hand to the queue once it has committed. */
 export type PendingDeliveries = { id: string; attempt: number }[];
+
+interface EmittedEvent {
+  type: EventType;
+  audience: Audience;
+  data: unknown;
+  at: Date;
+}
 
 export type Emit = (type: EventType, audience: Audience, data: unknown) => Promise<void>;
 
@@ -39,56 +48,57 @@ export class OutboxService {
 
   constructor(
     @InjectQueue(WEBHOOK_DELIVERIES_QUEUE) private readonly queue: Queue<WebhookDeliveryJob>,
+    @InjectDataSource() private readonly db: DataSource,
     private readonly env: EnvService,
+    private readonly cache: SubscriptionCache,
   ) {}
 
   get maxAttempts(): number {
     return this.env.get('webhookRetryDelaysMs').length + 1;
   }
 
-  async record(
+  /** Writes one event and its deliveries in the caller's transaction. */
+  record(
     tx: EntityManager,
     type: EventType,
     audience: Audience,
     data: unknown,
   ): Promise<PendingDeliveries> {
-    const hooks = await this.subscribers(tx, type, audience);
-    if (hooks.length === 0) return [];
-    const now = new Date();
-    const id = newEventId();
-    const payload = JSON.stringify({ id, type, created_at: now.toISOString(), data });
-    await tx.insert(WebhookEventEntity, { id, type, payload, createdAt: now });
-    const deliveries = hooks.map((hook) => ({
-      id: randomUUID(),
-      webhookId: hook.id,
-      eventId: id,
-      status: 'pending' as const,
-      attempts: 0,
-      maxAttempts: this.maxAttempts,
-      nextAttemptAt: now.getTime(),
-      createdAt: now,
-      updatedAt: now,
-    }));
-    await tx.insert(WebhookDeliveryEntity, deliveries);
-    return deliveries.map((d) => ({ id: d.id, attempt: 1 }));
+    return this.write(tx, [{ type, audience, data, at: new Date() }]);
   }
 
   /**
-   * Runs a change in a transaction; the events it emits are written with it and handed to the
-   * queue once it has committed.
+   * Runs a change in a transaction; the events it emits are written with it (all at once, just
+   * before it commits) and handed to the queue once it has committed.
    */
   async transaction<T>(
     db: DataSource,
     work: (tx: EntityManager, emit: Emit) => Promise<T>,
   ): Promise<T> {
-    const pending: PendingDeliveries = [];
-    const result = await inTransaction(db, (tx) =>
-      work(tx, async (type, audience, data) => {
-        pending.push(...(await this.record(tx, type, audience, data)));
-      }),
-    );
+    let pending: PendingDeliveries = [];
+    const result = await inTransaction(db, async (tx) => {
+      const emitted: EmittedEvent[] = [];
+      const value = await work(tx, (type, audience, data) => {
+        emitted.push({ type, audience, data, at: new Date() });
+        return Promise.resolve();
+      });
+      pending = await this.write(tx, emitted);
+      return value;
+    });
     await this.dispatch(pending);
     return result;
+  }
+
+  /** Whether an event of this type for this audience would be delivered anywhere now. */
+  async hasSubscribers(type: EventType, audience: Audience): Promise<boolean> {
+    const key = audienceKey(audience);
+    const found = await this.cache.get([key], (missing) => this.load(this.db.manager, missing));
+    return (found.get(key) ?? []).some((w) => subscribes(w.events, type));
+  }
+
+  /** Call once a change to a webhook, or to a user's role or existence, has committed. */
+  subscriptionsChanged(): Promise<void> {
+    return this.cache.invalidate();
   }
 
   /** After commit. If Redis is down the rows stay pending and the reconciler sends them later. */
@@ -123,22 +133,76 @@ export class OutboxService {
     else await this.dispatch([next]);
   }
 
-  private async subscribers(
-    tx: EntityManager,
-    type: EventType,
-    audience: Audience,
-  ): Promise<WebhookEntity[]> {
+  private async write(tx: EntityManager, emitted: EmittedEvent[]): Promise<PendingDeliveries> {
+    if (emitted.length === 0) return [];
+    const subscribers = await this.cache.get(
+      emitted.map((e) => audienceKey(e.audience)),
+      (missing) => this.load(tx, missing),
+    );
+    const events: WebhookEventEntity[] = [];
+    const deliveries: WebhookDeliveryEntity[] = [];
+    for (const { type, audience, data, at } of emitted) {
+      const hooks = (subscribers.get(audienceKey(audience)) ?? []).filter((w) =>
+        subscribes(w.events, type),
+      );
+      if (hooks.length === 0) continue;
+      const id = newEventId();
+      const payload = JSON.stringify({ id, type, created_at: at.toISOString(), data });
+      events.push({ id, type, payload, createdAt: at });
+      for (const hook of hooks)
+        deliveries.push({
+          id: randomUUID(),
+          webhookId: hook.id,
+          eventId: id,
+          status: 'pending',
+          attempts: 0,
+          maxAttempts: this.maxAttempts,
+          nextAttemptAt: at.getTime(),
+          createdAt: at,
+          updatedAt: at,
+        });
+    }
+    if (events.length === 0) return [];
+    await tx.insert(WebhookEventEntity, events);
+    await tx.insert(WebhookDeliveryEntity, deliveries);
+    return deliveries.map((d) => ({ id: d.id, attempt: 1 }));
+  }
+
+  /** The active webhooks of each audience key (a user id, or 'admins'), in one query. */
+  private async load(tx: EntityManager, keys: string[]): Promise<Map<string, Subscriber[]>> {
+    const userIds = keys.filter((k) => k !== 'admins');
+    const admins = keys.includes('admins');
     const query = tx
       .createQueryBuilder(WebhookEntity, 'w')
-      .select(['w.id', 'w.events'])
+      .select('w.id', 'id')
+      .addSelect('w.events', 'events')
+      .addSelect('w.user_id', 'user_id')
       .where('w.active = :active', { active: true });
-    if (audience === 'admins') {
+    if (admins) {
       query
+        .addSelect('u.role', 'role')
         .innerJoin(UserEntity, 'u', 'u.id = w.user_id')
-        .andWhere('u.role = :role', { role: 'admin' });
+        .andWhere(
+          new Brackets((q) => {
+            q.where('u.role = :role', { role: 'admin' });
+            if (userIds.length > 0) q.orWhere('w.user_id IN (:...userIds)', { userIds });
+          }),
+        );
     } else {
-      query.andWhere('w.user_id = :userId', { userId: audience.userId });
+      query.andWhere('w.user_id IN (:...userIds)', { userIds });
     }
-    return (await query.getMany()).filter((w) => subscribes(w.events, type));
+    const rows = await query.getRawMany<{
+      id: string;
+      events: string;
+      user_id: string;
+      role?: string;
+    }>();
+    const found = new Map<string, Subscriber[]>(keys.map((k) => [k, []]));
+    for (const row of rows) {
+      const hook = { id: row.id, events: JSON.parse(row.events) as string[] };
+      found.get(row.user_id)?.push(hook);
+      if (admins && row.role === 'admin') found.get('admins')!.push(hook);
+    }
+    return found;
   }
 }

@@ -8,6 +8,7 @@ import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
 import { WebhookDeliveriesProcessor } from './jobs/webhook-deliveries.processor';
 import { OutboxService } from './outbox.service';
+import { SubscriptionCache } from './subscription-cache';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
@@ -29,6 +30,7 @@ export class WebhooksModule {
       controllers: api ? [WebhooksController] : [],
       providers: [
         OutboxService,
+        SubscriptionCache,
         DeliveryService,
         WebhooksService,
         ...(worker ? [WebhookDeliveriesProcessor] : []),

@@ -59,6 +59,7 @@ export class WebhooksService {
         secret: newSecret(),
       }),
     );
+    await this.outbox.subscriptionsChanged();
     return this.toResponse(hook, true);
   }
 
@@ -88,12 +89,15 @@ export class WebhooksService {
     if (dto.events !== undefined) hook.events = [...new Set(dto.events)];
     if (dto.active !== undefined) hook.active = dto.active;
     if (dto.description !== undefined) hook.description = dto.description;
-    return this.toResponse(await this.hooks.save(hook), false);
+    const saved = await this.hooks.save(hook);
+    await this.outbox.subscriptionsChanged();
+    return this.toResponse(saved, false);
   }
 
   async remove(actor: Principal, id: string): Promise<void> {
     const hook = await this.findOwned(actor, id);
     await this.hooks.delete({ id: hook.id });
+    await this.outbox.subscriptionsChanged();
   }
 
   async rotateSecret(actor: Principal, id: string): Promise<WebhookResponseDto> {
