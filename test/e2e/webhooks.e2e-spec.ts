@@ -140,6 +140,7 @@ describe('webhooks (SPEC §9)', () => {
   let userA: TestUser;
   let userB: TestUser;
   const receivers: WebhookReceiver[] = [];
+  const extraApps: TestApp[] = [];
   let created: { id: string; token: string }[] = [];
 
   /** The app the tests talk to: the flag-off one once the SSRF tests have started it. */
@@ -244,6 +245,7 @@ describe('webhooks (SPEC §9)', () => {
 
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.close()));
+    for (const extra of extraApps) await extra.close();
     if (off) await off.close();
     if (t && !mainClosed) await t.close();
   });
@@ -826,6 +828,84 @@ describe('webhooks (SPEC §9)', () => {
     });
   });
 
+  describe('a webhook change made on one replica applies on another at once', () => {
+    let replica: TestApp;
+
+    async function chatOn(on: TestApp, token: string): Promise<void> {
+      const res = await on
+        .http()
+        .post('/api/v1/chat')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ message: 'which replica?' });
+      expect(res.status).toBe(200);
+    }
+
+    beforeAll(async () => {
+      replica = await startApp(t.env, { reset: false });
+      // Closed with the others at the end: the apps of one test process share passport's
+      // strategies, and closing the last one started would leave the others unable to log in.
+      extraApps.push(replica);
+    });
+
+    it('a webhook created, switched off or deleted on one replica counts for the next turn on the other', async () => {
+      const user = await createUser(t);
+      // The replica has just seen this user emit with no webhook at all.
+      await chatOn(replica, user.token);
+      const rx = await receiver();
+      const hook = await createHook(user.token, { url: rx.url, events: ['message.created'] });
+
+      await chatOn(replica, user.token);
+      await rx.waitFor(2);
+      expect(rx.requests.map((r) => verified(hook.secret, r).type)).toEqual([
+        'message.created',
+        'message.created',
+      ]);
+
+      const paused = await call('patch', `${HOOKS}/${hook.id}`, user.token, { active: false });
+      expect(paused.status).toBe(200);
+      await chatOn(replica, user.token);
+      await sleep(300);
+      expect(await deliveries(user.token, hook.id)).toHaveLength(2);
+
+      const resumed = await call('patch', `${HOOKS}/${hook.id}`, user.token, { active: true });
+      expect(resumed.status).toBe(200);
+      await chatOn(replica, user.token);
+      await rx.waitFor(4);
+
+      expect((await call('delete', `${HOOKS}/${hook.id}`, user.token)).status).toBe(204);
+      created = created.filter((c) => c.id !== hook.id);
+      await chatOn(replica, user.token);
+      await sleep(300);
+      expect(rx.requests).toHaveLength(4);
+    });
+
+    it('an admin demoted on one replica gets no admin events from the other', async () => {
+      const admin3 = await createUser(t, 'admin');
+      const rx = await receiver();
+      const hook = await createHook(admin3.token, { url: rx.url, events: ['user.created'] });
+      const newUser = (on: TestApp) =>
+        on
+          .http()
+          .post('/api/v1/users')
+          .set('Authorization', `Bearer ${t.adminToken}`)
+          .send({
+            email: `replica-${randomUUID().slice(0, 8)}@example.test`,
+            password: `password-${randomUUID()}`,
+          });
+      expect((await newUser(replica)).status).toBe(201);
+      await rx.waitFor(1);
+
+      const demoted = await call('patch', `/api/v1/users/${admin3.id}`, t.adminToken, {
+        role: 'user',
+      });
+      expect(demoted.status).toBe(200);
+      expect((await newUser(replica)).status).toBe(201);
+      await sleep(300);
+      expect(rx.requests).toHaveLength(1);
+      expect(await deliveries(admin3.token, hook.id)).toHaveLength(1);
+    });
+  });
+
   describe('delivery, retries and the attempt log', () => {
     it('retries until success with the same webhook-id: attempts [500, 500, 200]', async () => {
       const rx = await receiver();
@@ -1096,6 +1176,8 @@ describe('webhooks (SPEC §9)', () => {
       early = res.body as Hook;
       mainClosed = true;
       await t.close();
+      // The replica (private URLs allowed) must not deliver this app's events.
+      for (const extra of extraApps.splice(0)) await extra.close();
       off = await startApp(
         testEnv({
           ...ENV,
