@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -14,6 +16,7 @@ import { QUEUE_PREFIX, SKILL_RUN_JOB, SKILL_RUNS_QUEUE, SkillRunJob } from '../c
 import { bullConnection } from '../core/queue/redis-connection';
 import { MetricsService } from '../metrics/metrics.service';
 import { Emit, OutboxService } from '../webhooks/outbox.service';
+import type { EventType } from '../webhooks/webhook-events';
 import type { ParamValue, SkillRunResponseDto } from './dto/run.dto';
 import type { SkillEntity } from './entities/skill.entity';
 import { FINISHED, SkillRunEntity } from './entities/skill-run.entity';
@@ -23,6 +26,10 @@ import { SkillsService } from './skills.service';
 const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_PARAMS = 64;
 const MAX_PARAM_CHARS = 32_768;
+
+function finishedEvent(run: SkillRunEntity): EventType {
+  return run.status === 'succeeded' ? 'skill.run.completed' : 'skill.run.failed';
+}
 
 export interface StartedRun {
   run: SkillRunEntity;
@@ -77,6 +84,7 @@ export class SkillRunsService implements OnModuleDestroy {
     const skill = await this.skills.findByName(name);
     const params = validateParams(rawParams);
     const entity = this.runs.create({
+      id: randomUUID(),
       skillId: skill.id,
       userId: actor.userId,
       status: 'queued',
@@ -91,7 +99,9 @@ export class SkillRunsService implements OnModuleDestroy {
     });
     // Set after create(): its copy of plain objects skips keys such as `constructor`.
     entity.params = params;
-    const run = await this.runs.save(entity);
+    // Every column is set here, so one INSERT (save() adds a transaction and a read back).
+    await this.runs.insert(entity);
+    const run = entity;
     await this.queue.add(
       SKILL_RUN_JOB,
       { runId: run.id },
@@ -114,10 +124,10 @@ export class SkillRunsService implements OnModuleDestroy {
   ) {
     const { run, skill } = await this.enqueue(actor, name, params);
     const waitMs = this.env.get('SKILL_RUN_WAIT_MS');
-    if (wait && waitMs > 0) {
-      const job = await this.queue.getJob(run.id);
-      if (job) await job.waitUntilFinished(this.queueEvents(), waitMs).catch(() => undefined);
-    }
+    // Not waiting: the run as just queued, without reading it back.
+    if (!wait || waitMs <= 0) return { run: this.toResponse(run, skill.name), finished: false };
+    const job = await this.queue.getJob(run.id);
+    if (job) await job.waitUntilFinished(this.queueEvents(), waitMs).catch(() => undefined);
     const current = (await this.runs.findOneBy({ id: run.id })) ?? run;
     return {
       run: this.toResponse(current, skill.name),
@@ -159,7 +169,12 @@ export class SkillRunsService implements OnModuleDestroy {
 
   /** Marks the run running; null when it no longer exists (its skill was deleted). */
   async start(runId: string): Promise<StartedRun | null> {
-    const run = await this.runs.findOne({ where: { id: runId }, relations: { skill: true } });
+    // One query with the join (findOne with relations adds a second, DISTINCT one).
+    const run = await this.runs
+      .createQueryBuilder('r')
+      .innerJoinAndSelect('r.skill', 's')
+      .where('r.id = :id', { id: runId })
+      .getOne();
     if (!run?.skill) return null;
     run.status = 'running';
     run.startedAt = new Date();
@@ -167,23 +182,38 @@ export class SkillRunsService implements OnModuleDestroy {
     return { run, skill: run.skill };
   }
 
-  async finish(runId: string, result: ScriptResult): Promise<void> {
-    await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
-      await tx.update(
-        SkillRunEntity,
-        { id: runId },
-        {
-          status: result.status,
-          exitCode: result.exitCode,
-          stdout: result.stdout,
-          stderr: result.stderr,
-          outputTruncated: result.outputTruncated,
-          durationMs: result.durationMs,
-          finishedAt: new Date(),
-        },
-      );
-      await this.emitFinished(tx, runId, emit);
-    });
+  async finish({ run, skill }: StartedRun, result: ScriptResult): Promise<void> {
+    const finished: SkillRunEntity = {
+      ...run,
+      status: result.status,
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      outputTruncated: result.outputTruncated,
+      durationMs: result.durationMs,
+      finishedAt: new Date(),
+    };
+    const changes = {
+      status: finished.status,
+      exitCode: finished.exitCode,
+      stdout: finished.stdout,
+      stderr: finished.stderr,
+      outputTruncated: finished.outputTruncated,
+      durationMs: finished.durationMs,
+      finishedAt: finished.finishedAt,
+    };
+    const type = finishedEvent(finished);
+    const audience = { userId: run.userId };
+    // No transaction (and no outbox) when nobody listens: one UPDATE.
+    if (await this.outbox.hasSubscribers(type, audience)) {
+      await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
+        const updated = await tx.update(SkillRunEntity, { id: run.id }, changes);
+        // Deleted with its skill meanwhile: nothing to announce.
+        if (updated.affected) await emit(type, audience, this.toResponse(finished, skill.name));
+      });
+    } else {
+      await this.runs.update({ id: run.id }, changes);
+    }
     this.metrics.countJob('skill_runs', result.status);
   }
 
@@ -194,8 +224,7 @@ export class SkillRunsService implements OnModuleDestroy {
       relations: { skill: true },
     });
     if (!run?.skill) return;
-    const type = run.status === 'succeeded' ? 'skill.run.completed' : 'skill.run.failed';
-    await emit(type, { userId: run.userId }, this.toResponse(run, run.skill.name));
+    await emit(finishedEvent(run), { userId: run.userId }, this.toResponse(run, run.skill.name));
   }
 
   /** A run whose job failed outside the script (a worker that died twice, an error of ours). */

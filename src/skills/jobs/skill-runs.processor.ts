@@ -67,7 +67,7 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
         maxOutputBytes: this.env.get('SKILL_MAX_OUTPUT_BYTES'),
         sandbox: this.sandbox,
       });
-      await this.runs.finish(started.run.id, result);
+      await this.runs.finish(started, result);
     } catch (err) {
       // The run ends here, before the job settles, so a caller waiting on the job reads a finished run.
       this.logger.error(
