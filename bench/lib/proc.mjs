@@ -1,7 +1,7 @@
 // Child processes the harness starts, their CPU time and memory from /proc, and the clean-up
 // that runs however the harness ends.
 import { fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { fileURLToPath, URL } from 'node:url';
@@ -120,15 +120,29 @@ export function freePort() {
   });
 }
 
-/** CPU seconds (user + system, the process and its reaped children: skill scripts) so far. */
+/**
+ * CPU seconds (user + system) so far of the process and of its children, live ones (the server's
+ * script launcher) and reaped ones (skill scripts) alike.
+ */
 export function cpuSeconds(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14-17 of stat(5); f[0] is field 3.
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+    const own = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+    return own + liveChildren(pid).reduce((sum, child) => sum + (cpuSeconds(child) || 0), 0);
   } catch {
     return NaN;
+  }
+}
+
+function liveChildren(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
+    );
+  } catch {
+    return [];
   }
 }
 

@@ -210,6 +210,15 @@ describe('skill runs across API and worker processes (SPEC §1, §8, §11)', () 
 
     killed.proc.kill('SIGKILL');
     expect((await killed.exited).signal).toBe('SIGKILL');
+    // Its script goes with it rather than running on beside the retry.
+    const survivors = async () => {
+      for (const end = Date.now() + 3000; Date.now() < end; await sleep(100)) {
+        const found = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' }).stdout.trim();
+        if (!found) return '';
+      }
+      return spawnSync('pgrep', ['-af', marker], { encoding: 'utf8' }).stdout.trim();
+    };
+    expect(await survivors()).toBe('');
     worker = await startWorker();
 
     const run = await waitFor(location, (r) => FINISHED.includes(r.status), 20_000);

@@ -6,7 +6,8 @@ import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, SkillRunJob } from '../../core/queue/qu
 import { bullConnection } from '../../core/queue/redis-connection';
 import { ShutdownService } from '../../core/shutdown/shutdown.service';
 import { StartupError } from '../../core/startup/startup.error';
-import { bwrapProblem, runScript, Sandbox } from '../runner/script-runner';
+import { ScriptLauncher } from '../runner/script-launcher';
+import { bwrapProblem, Sandbox } from '../runner/script-runner';
 import { SkillRunsService } from '../skill-runs.service';
 
 /**
@@ -18,6 +19,7 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   private readonly logger = new Logger(SkillRunsProcessor.name);
   private worker?: Worker<SkillRunJob>;
   private readonly sandbox: Sandbox;
+  private readonly launcher = new ScriptLauncher();
 
   constructor(
     private readonly runs: SkillRunsService,
@@ -59,7 +61,7 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
     const started = await this.runs.start(job.data.runId);
     if (!started) return;
     try {
-      const result = await runScript({
+      const result = await this.launcher.run({
         runId: started.run.id,
         script: started.skill.script,
         params: started.run.params,
@@ -93,5 +95,6 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   /** Waits for the runs in progress to finish: SIGTERM never cuts a script short. */
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
+    this.launcher.close();
   }
 }

@@ -143,6 +143,14 @@ function collect(stream: Readable, cap: number) {
   };
 }
 
+/** Process groups of the scripts running now, so that they can all be killed at once. */
+const running = new Set<number>();
+
+/** Kills every script still running (the process that started them is going away). */
+export function killAllScripts(): void {
+  for (const pid of running) killGroup(pid);
+}
+
 function killGroup(pid: number | undefined): void {
   if (!pid) return;
   try {
@@ -171,6 +179,7 @@ export async function runScript(run: ScriptRun): Promise<ScriptResult> {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    if (child.pid) running.add(child.pid);
     const stdout = collect(child.stdout!, run.maxOutputBytes);
     const stderr = collect(child.stderr!, run.maxOutputBytes);
     // A script that never reads stdin closes it early; that is not an error.
@@ -189,6 +198,7 @@ export async function runScript(run: ScriptRun): Promise<ScriptResult> {
     clearTimeout(timer);
     // Background processes the script left behind go with it.
     killGroup(child.pid);
+    if (child.pid) running.delete(child.pid);
     await Promise.race([
       Promise.all([stdout.ended, stderr.ended]),
       new Promise((r) => setTimeout(r, DRAIN_MS)),
