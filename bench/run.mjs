@@ -4,8 +4,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
+import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { Queue } from 'bullmq';
 import pg from 'pg';
 
 import { cannon, streamLoad } from './lib/load.mjs';
@@ -25,6 +27,7 @@ import { writeReport } from './lib/report.mjs';
 import {
   createPgDatabase,
   flushRedisKeys,
+  REDIS_URL,
   redisVersion,
   ROOT,
   startServer,
@@ -423,11 +426,74 @@ async function webhookRows(server) {
           };
         },
       );
+      if (subscribers === 1) await drainRow(server, receiver, turns);
       for (const hook of hooks)
         await server.api('DELETE', `/api/v1/webhooks/${hook.id}`, undefined, server.apiKey);
     }
   } finally {
     await stop(receiver);
+  }
+}
+
+/**
+ * Row 8's delivery pipeline on its own: the same turns with the server's delivery queue paused,
+ * then the backlog delivered once it resumes. Rate and CPU cover the drain only, not the turns.
+ */
+async function drainRow(server, receiver, turns) {
+  const url = new URL(REDIS_URL);
+  const queue = new Queue('webhook-deliveries', {
+    prefix: 'openclaw:bull',
+    connection: {
+      host: url.hostname,
+      port: Number(url.port || 6379),
+      db: Number(url.pathname.slice(1) || 0),
+    },
+  });
+  try {
+    receiver.send({ cmd: 'reset' });
+    await queue.pause();
+    const load = await cannon({
+      url: `${server.origin}/api/v1/chat`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.apiKey}` },
+      body: CHAT,
+      connections: 10,
+      amount: turns,
+    });
+    const expected = load.ok * 2;
+    // A turn's answer comes after its deliveries' jobs are queued, so the whole backlog is there.
+    const queued = await queue.getJobCounts('paused', 'wait');
+    await point(8, 'backlog of 1 subscriber drained', server.child.pid, async () => {
+      const t0 = Date.now();
+      await queue.resume();
+      let stats;
+      const complete = await settle(async () => {
+        stats = await ask(receiver, { cmd: 'stats' }, 'stats');
+        return { done: stats.unique >= expected, progress: stats.count };
+      }, 15_000);
+      const seconds = ((stats.last || Date.now()) - t0) / 1000;
+      return {
+        connections: 10,
+        turns: load.ok,
+        turnRps: load.rps,
+        backlog: queued.paused + queued.wait,
+        non2xx: load.non2xx,
+        errors: load.errors + (expected - stats.unique) + stats.badSignature,
+        expected,
+        count: stats.unique,
+        duplicates: stats.count - stats.unique,
+        badSignature: stats.badSignature,
+        complete,
+        seconds,
+        rps: stats.unique / seconds,
+        // The lag would measure the pause.
+        p50: null,
+        p99: null,
+      };
+    });
+  } finally {
+    await queue.resume().catch(() => undefined);
+    await queue.close();
   }
 }
 
