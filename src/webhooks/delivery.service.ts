@@ -16,6 +16,24 @@ import { SendResult, sendWebhook } from './webhook-sender';
 const LEASE_MARGIN_MS = 15_000;
 const RECONCILE_BATCH = 500;
 
+/** A delivery whose next attempt this worker has taken, with what sending it needs. */
+interface Claimed {
+  delivery: Pick<WebhookDeliveryEntity, 'id' | 'webhookId' | 'attempts' | 'maxAttempts'>;
+  webhook: Pick<WebhookEntity, 'url' | 'secret' | 'active'>;
+  event: Pick<WebhookEventEntity, 'id' | 'payload'>;
+}
+
+interface ClaimedRow {
+  webhook_id: string;
+  attempts: number;
+  max_attempts: number;
+  url: string;
+  secret: string;
+  active: boolean;
+  event_id: string;
+  payload: string;
+}
+
 /** Carries out deliveries: one attempt at a time per delivery, every attempt logged. */
 @Injectable()
 export class DeliveryService {
@@ -30,29 +48,9 @@ export class DeliveryService {
 
   /** Makes the next attempt if the delivery is due; a job for an attempt already made does nothing. */
   async attempt(deliveryId: string): Promise<void> {
-    const now = Date.now();
-    const lease = now + this.env.get('WEBHOOK_TIMEOUT_MS') + LEASE_MARGIN_MS;
-    const claimed = await this.db
-      .createQueryBuilder()
-      .update(WebhookDeliveryEntity)
-      .set({ attempts: () => 'attempts + 1', nextAttemptAt: lease, updatedAt: new Date() })
-      .where('id = :id AND status = :status AND next_attempt_at <= :now', {
-        id: deliveryId,
-        status: 'pending',
-        now,
-      })
-      .execute();
-    if (!claimed.affected) return;
-
-    // One query with both joins (findOne with relations adds a second, DISTINCT one).
-    const delivery = await this.db
-      .createQueryBuilder(WebhookDeliveryEntity, 'd')
-      .innerJoinAndSelect('d.webhook', 'w')
-      .innerJoinAndSelect('d.event', 'e')
-      .where('d.id = :id', { id: deliveryId })
-      .getOne();
-    if (!delivery?.webhook || !delivery.event) return;
-    const { webhook, event } = delivery;
+    const claimed = await this.claim(deliveryId);
+    if (!claimed) return;
+    const { delivery, webhook, event } = claimed;
     if (!webhook.active) {
       // Switched off since the event: the delivery ends here rather than being retried for a day.
       const off = {
@@ -68,6 +66,57 @@ export class DeliveryService {
     await this.record(delivery, await this.send(webhook, event));
   }
 
+  /** Takes the delivery's next attempt (counted, leased) if it is due, with what sending it needs. */
+  private async claim(deliveryId: string): Promise<Claimed | null> {
+    const now = Date.now();
+    const lease = now + this.env.get('WEBHOOK_TIMEOUT_MS') + LEASE_MARGIN_MS;
+    if (this.db.options.type === 'postgres') {
+      // Claimed and read in one round trip.
+      const [rows] = (await this.db.query(
+        `UPDATE "webhook_deliveries" d
+         SET "attempts" = d."attempts" + 1, "next_attempt_at" = $2, "updated_at" = $3
+         FROM "webhooks" w, "webhook_events" e
+         WHERE d."id" = $1 AND d."status" = 'pending' AND d."next_attempt_at" <= $4
+           AND w."id" = d."webhook_id" AND e."id" = d."event_id"
+         RETURNING d."webhook_id", d."attempts", d."max_attempts", w."url", w."secret", w."active",
+           e."id" AS "event_id", e."payload"`,
+        [deliveryId, lease, new Date(now), now],
+      )) as [ClaimedRow[], number];
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        delivery: {
+          id: deliveryId,
+          webhookId: row.webhook_id,
+          attempts: row.attempts,
+          maxAttempts: row.max_attempts,
+        },
+        webhook: { url: row.url, secret: row.secret, active: row.active },
+        event: { id: row.event_id, payload: row.payload },
+      };
+    }
+    const claimed = await this.db
+      .createQueryBuilder()
+      .update(WebhookDeliveryEntity)
+      .set({ attempts: () => 'attempts + 1', nextAttemptAt: lease, updatedAt: new Date(now) })
+      .where('id = :id AND status = :status AND next_attempt_at <= :now', {
+        id: deliveryId,
+        status: 'pending',
+        now,
+      })
+      .execute();
+    if (!claimed.affected) return null;
+    // One query with both joins (findOne with relations adds a second, DISTINCT one).
+    const delivery = await this.db
+      .createQueryBuilder(WebhookDeliveryEntity, 'd')
+      .innerJoinAndSelect('d.webhook', 'w')
+      .innerJoinAndSelect('d.event', 'e')
+      .where('d.id = :id', { id: deliveryId })
+      .getOne();
+    if (!delivery?.webhook || !delivery.event) return null;
+    return { delivery, webhook: delivery.webhook, event: delivery.event };
+  }
+
   /** POST /webhooks/:id/test: one attempt now, never retried. */
   async sendOnce(
     webhook: WebhookEntity,
@@ -79,7 +128,7 @@ export class DeliveryService {
     return result;
   }
 
-  private send(webhook: WebhookEntity, event: WebhookEventEntity): Promise<SendResult> {
+  private send(webhook: Claimed['webhook'], event: Claimed['event']): Promise<SendResult> {
     return sendWebhook({
       url: webhook.url,
       secret: webhook.secret,
@@ -90,7 +139,7 @@ export class DeliveryService {
     });
   }
 
-  private async record(delivery: WebhookDeliveryEntity, result: SendResult): Promise<void> {
+  private async record(delivery: Claimed['delivery'], result: SendResult): Promise<void> {
     const gone = result.statusCode === 410;
     const delays = this.env.get('webhookRetryDelaysMs');
     const retry = !result.success && !gone && delivery.attempts < delivery.maxAttempts;
