@@ -76,14 +76,20 @@ export class OutboxService {
     work: (tx: EntityManager, emit: Emit) => Promise<T>,
   ): Promise<T> {
     let pending: PendingDeliveries = [];
+    let wrote = false;
     const result = await inTransaction(db, async (tx) => {
       const emitted: EmittedEvent[] = [];
       const value = await work(tx, (type, audience, data) => {
         emitted.push({ type, audience, data, at: new Date() });
         return Promise.resolve();
       });
+      wrote = emitted.length > 0;
       pending = await this.write(tx, emitted);
       return value;
+    }).catch((err: unknown) => {
+      // The commit failed after the subscribers were read inside the transaction.
+      if (wrote) this.cache.forget();
+      throw err;
     });
     await this.dispatch(pending);
     return result;

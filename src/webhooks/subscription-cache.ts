@@ -74,6 +74,14 @@ export class SubscriptionCache implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Forgets this replica's entries only: for a transaction that read them and then rolled back,
+   * which may have seen its own uncommitted changes (a role) that no other replica saw.
+   */
+  forget(): void {
+    this.clear();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.subscriber?.disconnect();
   }
