@@ -49,6 +49,9 @@ export class ScriptLauncher {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // Never what keeps the server running: the worker's own connections do that while it works.
+    child.unref();
+    child.channel?.unref();
     child.on('message', (reply: LaunchReply) => this.settle(reply));
     child.on('error', () => undefined);
     child.once('exit', (code, signal) => {
