@@ -198,6 +198,10 @@ export class SessionsService {
     const now = new Date();
     const userMessageId = randomUUID();
     const assistantMessageId = randomUUID();
+    if (await this.storesAtOnce(turn)) {
+      await this.storeTurnAtOnce(turn, now, userMessageId, assistantMessageId);
+      return { userMessageId, assistantMessageId };
+    }
     await this.outbox.transaction(this.dataSource, async (tx, emit) => {
       const audience = { userId: turn.userId };
       let last: number;
@@ -252,6 +256,57 @@ export class SessionsService {
         await emit('message.created', audience, this.toMessage(message));
     });
     return { userMessageId, assistantMessageId };
+  }
+
+  /** On PostgreSQL, a turn no webhook listens to is one statement: one round trip, no BEGIN/COMMIT. */
+  private async storesAtOnce(turn: TurnToStore): Promise<boolean> {
+    if (this.dataSource.options.type !== 'postgres') return false;
+    const audience = { userId: turn.userId };
+    if (await this.outbox.hasSubscribers('message.created', audience)) return false;
+    return !turn.session.isNew || !(await this.outbox.hasSubscribers('session.created', audience));
+  }
+
+  /**
+   * The session's insert (or its counters' bump) and both messages in one statement, so they are
+   * stored together or not at all; the messages take their sequence numbers from the session row.
+   */
+  private async storeTurnAtOnce(
+    turn: TurnToStore,
+    now: Date,
+    userMessageId: string,
+    assistantMessageId: string,
+  ): Promise<void> {
+    const { session } = turn;
+    const params: unknown[] = [
+      session.id,
+      now,
+      turn.model,
+      userMessageId,
+      turn.prompt,
+      turn.usage.input,
+      assistantMessageId,
+      turn.reply,
+      turn.usage.output,
+      turn.status,
+    ];
+    const sessionSql = session.isNew
+      ? `INSERT INTO sessions (id, user_id, name, model, last_seq, message_count, created_at, updated_at)
+         VALUES ($1, $11, $12, $13, 2, 2, $2, $2) RETURNING last_seq`
+      : `UPDATE sessions SET last_seq = last_seq + 2, message_count = message_count + 2, updated_at = $2
+         WHERE id = $1 RETURNING last_seq`;
+    if (session.isNew) params.push(turn.userId, session.name, session.model);
+    const rows = (await this.dataSource.query(
+      `WITH s AS (${sessionSql})
+       INSERT INTO messages (id, session_id, seq, role, content, model, tokens, status, created_at)
+       SELECT v.id, $1, s.last_seq + v.offset_by, v.role, v.content, $3, v.tokens, v.status, $2
+         FROM s, (VALUES ($4::uuid, -1, 'user', $5::text, $6::int, 'complete'),
+                         ($7::uuid, 0, 'assistant', $8::text, $9::int, $10::text))
+                 AS v (id, offset_by, role, content, tokens, status)
+       RETURNING seq`,
+      params,
+    )) as unknown[];
+    // The session was deleted while the reply was being written.
+    if (rows.length === 0) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
   }
 
   /** Bumps the session's counters by one turn and returns its new last sequence number. */
