@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -95,6 +95,8 @@ const { values: args } = parseArgs({
     note: { type: 'string' },
     // Markdown written by hand after looking at a run (profiles, what was tried), kept in the results.
     analysis: { type: 'string' },
+    // Re-renders a results .json (e.g. with a new --analysis) without measuring anything.
+    render: { type: 'string' },
   },
 });
 const mode = MODES[args.mode];
@@ -267,6 +269,8 @@ async function seedMessages(db, sessionId, count) {
     sessionId,
     count,
   ]);
+  // Statistics as autovacuum would keep them, so the measured point does not race its ANALYZE.
+  await db.query('ANALYZE messages, sessions');
 }
 
 async function chatRows(server, dbLabel) {
@@ -670,7 +674,15 @@ async function main() {
   if (missingRows.length) throw new Error(`rows without a result: ${missingRows.join(', ')}`);
 }
 
-main()
+async function render(file) {
+  const saved = JSON.parse(readFileSync(file, 'utf8'));
+  delete saved.targets;
+  if (args.analysis) saved.analysis = readFileSync(args.analysis, 'utf8');
+  const { files } = await writeReport(saved, args.out ?? dirname(file));
+  log(`wrote ${files.join(' and ')}`);
+}
+
+(args.render ? render(args.render) : main())
   .then(() => cleanupAll())
   .then(() => process.exit(0))
   .catch(async (err) => {
