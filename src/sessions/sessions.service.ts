@@ -108,19 +108,21 @@ export class SessionsService {
     query: ListQueryDto,
   ): Promise<Page<MessageResponseDto>> {
     const id = this.checkId(sessionId);
-    // One round trip: the owner check gates the index scan on (session_id, seq), so a foreign
-    // session reads no messages, and the total comes from the session row, not a count.
+    // One round trip: the owner check is a one-time filter in front of the index scan on
+    // (session_id, seq), so a foreign session reads no messages; the total comes from the session
+    // row, not a count. The session id is given literally so the planner sees its real size.
     const { entities, raw } = await this.messages
       .createQueryBuilder('m')
       .addSelect(
         (sub) => sub.select('t.message_count').from(SessionEntity, 't').where('t.id = :id'),
         'total',
       )
-      .where(
+      .where('m.session_id = :id')
+      .andWhere(
         (qb) =>
-          `m.session_id = ${qb
+          `EXISTS ${qb
             .subQuery()
-            .select('o.id')
+            .select('1')
             .from(SessionEntity, 'o')
             .where('o.id = :id AND o.user_id = :userId')
             .getQuery()}`,
