@@ -228,7 +228,8 @@ export function renderMarkdown(report, targets) {
     for (const t of misses) md.push(`- **${t.name}** (${t.status}): ${t.why}`);
     md.push('');
   }
-  if (report.analysis) md.push('## What was done, and what bounds the rest', '', report.analysis.trim(), '');
+  if (report.analysis)
+    md.push('## What was done, and what bounds the rest', '', report.analysis.trim(), '');
   if (Object.keys(report.skipped).length) {
     md.push('### Skipped', '');
     for (const [k, v] of Object.entries(report.skipped)) md.push(`- ${k}: ${v}`);

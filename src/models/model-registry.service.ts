@@ -76,7 +76,8 @@ export class ModelRegistry implements OnApplicationShutdown {
     if (env.get('ECHO_MODEL')) this.providers.set('echo', new EchoProvider());
     for (const config of configs) {
       const ready = !config.keyVar || Boolean(config.apiKey);
-      if (ready) this.providers.set(config.name, new OpenAICompatibleProvider(config, policy, this.agent));
+      if (ready)
+        this.providers.set(config.name, new OpenAICompatibleProvider(config, policy, this.agent));
       for (const id of config.models) {
         this.register({ id, provider: config.name, missing: ready ? undefined : config.keyVar });
       }

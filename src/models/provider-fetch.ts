@@ -11,7 +11,9 @@ function requestHeaders(headers: RequestInit['headers']): Record<string, string>
   return headers as Record<string, string>;
 }
 
-function responseHeaders(headers: Record<string, string | string[] | undefined>): [string, string][] {
+function responseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): [string, string][] {
   const pairs: [string, string][] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (Array.isArray(value)) for (const v of value) pairs.push([name, v]);

@@ -40,10 +40,7 @@ export class CredentialCache implements OnApplicationShutdown {
   }
 
   /** The cached credential, or a fresh one from `load` (cached only if nothing changed meanwhile). */
-  async resolve(
-    key: string,
-    load: () => Promise<CachedCredential>,
-  ): Promise<CachedCredential> {
+  async resolve(key: string, load: () => Promise<CachedCredential>): Promise<CachedCredential> {
     const mark = this.invalidation.mark();
     const now = Date.now();
     const hit = this.entries.get(key);
