@@ -372,6 +372,49 @@ async function settle(check, idleMs) {
   }
 }
 
+/** `turns` chat turns, 10 at a time, each causing two `message.created` events. */
+function chatTurns(server, turns) {
+  return cannon({
+    url: `${server.origin}/api/v1/chat`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.apiKey}` },
+    body: CHAT,
+    connections: 10,
+    amount: turns,
+  });
+}
+
+/** Waits for `expected` distinct deliveries at the receiver (or 15 s without progress). */
+async function deliveries(receiver, expected) {
+  let stats;
+  const complete = await settle(async () => {
+    stats = await ask(receiver, { cmd: 'stats' }, 'stats');
+    return { done: stats.unique >= expected, progress: stats.count };
+  }, 15_000);
+  return { stats, complete };
+}
+
+/** A row 8 point from the turns' load and what the receiver got. */
+function deliveryPoint(load, { stats, complete }, expected, seconds, extra) {
+  return {
+    connections: 10,
+    turns: load.ok,
+    turnRps: load.rps,
+    ...extra,
+    non2xx: load.non2xx,
+    errors: load.errors + (expected - stats.unique) + stats.badSignature,
+    expected,
+    count: stats.unique,
+    duplicates: stats.count - stats.unique,
+    badSignature: stats.badSignature,
+    complete,
+    seconds,
+    rps: stats.unique / seconds,
+    p50: stats.lagP50,
+    p99: stats.lagP99,
+  };
+}
+
 async function webhookRows(server) {
   const receiver = await startHelper('./receiver.mjs');
   try {
@@ -401,36 +444,10 @@ async function webhookRows(server) {
         server.child.pid,
         async () => {
           const t0 = Date.now();
-          const load = await cannon({
-            url: `${server.origin}/api/v1/chat`,
-            method: 'POST',
-            headers: { authorization: `Bearer ${server.apiKey}` },
-            body: CHAT,
-            connections: 10,
-            amount: turns,
-          });
-          let stats;
-          const complete = await settle(async () => {
-            stats = await ask(receiver, { cmd: 'stats' }, 'stats');
-            return { done: stats.unique >= load.ok * 2 * subscribers, progress: stats.count };
-          }, 15_000);
-          const seconds = stats.last ? (stats.last - t0) / 1000 : load.seconds;
-          return {
-            connections: 10,
-            turns: load.ok,
-            turnRps: load.rps,
-            non2xx: load.non2xx,
-            errors: load.errors + (expected - stats.unique) + stats.badSignature,
-            expected,
-            count: stats.unique,
-            duplicates: stats.count - stats.unique,
-            badSignature: stats.badSignature,
-            complete,
-            seconds,
-            rps: stats.unique / seconds,
-            p50: stats.lagP50,
-            p99: stats.lagP99,
-          };
+          const load = await chatTurns(server, turns);
+          const got = await deliveries(receiver, load.ok * 2 * subscribers);
+          const last = got.stats.last;
+          return deliveryPoint(load, got, expected, last ? (last - t0) / 1000 : load.seconds);
         },
       );
       if (subscribers === 1) await drainRow(server, receiver, turns);
@@ -459,41 +476,18 @@ async function drainRow(server, receiver, turns) {
   try {
     receiver.send({ cmd: 'reset' });
     await queue.pause();
-    const load = await cannon({
-      url: `${server.origin}/api/v1/chat`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.apiKey}` },
-      body: CHAT,
-      connections: 10,
-      amount: turns,
-    });
+    const load = await chatTurns(server, turns);
     const expected = load.ok * 2;
     // A turn's answer comes after its deliveries' jobs are queued, so the whole backlog is there.
     const queued = await queue.getJobCounts('paused', 'wait');
     await point(8, 'backlog of 1 subscriber drained', server.child.pid, async () => {
       const t0 = Date.now();
       await queue.resume();
-      let stats;
-      const complete = await settle(async () => {
-        stats = await ask(receiver, { cmd: 'stats' }, 'stats');
-        return { done: stats.unique >= expected, progress: stats.count };
-      }, 15_000);
-      const seconds = ((stats.last || Date.now()) - t0) / 1000;
+      const got = await deliveries(receiver, expected);
+      const seconds = ((got.stats.last || Date.now()) - t0) / 1000;
+      // The lag would measure the pause.
       return {
-        connections: 10,
-        turns: load.ok,
-        turnRps: load.rps,
-        backlog: queued.paused + queued.wait,
-        non2xx: load.non2xx,
-        errors: load.errors + (expected - stats.unique) + stats.badSignature,
-        expected,
-        count: stats.unique,
-        duplicates: stats.count - stats.unique,
-        badSignature: stats.badSignature,
-        complete,
-        seconds,
-        rps: stats.unique / seconds,
-        // The lag would measure the pause.
+        ...deliveryPoint(load, got, expected, seconds, { backlog: queued.paused + queued.wait }),
         p50: null,
         p99: null,
       };
