@@ -202,8 +202,11 @@ export function renderMarkdown(report, targets) {
   const s = report.settings;
   const md = [];
   md.push(`# OpenClaw server benchmark — ${report.date.slice(0, 10)} (${report.mode})`, '');
+  // Only the full mode runs Portkey unless asked: say so when a shorter run was asked.
+  const portkeyFlag =
+    report.mode !== 'full' && rows.some((p) => p.row === 'portkey') ? ' -- --portkey' : '';
   md.push(
-    `Run ${report.date} with \`${report.mode === 'full' ? 'npm run bench' : `npm run bench:${report.mode}`}\`: ` +
+    `Run ${report.date} with \`${report.mode === 'full' ? 'npm run bench' : `npm run bench:${report.mode}${portkeyFlag}`}\`: ` +
       `${s.seconds} s per point after ${s.warmup} s of warm-up. Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ` +
       `Node ${m.node}, PostgreSQL ${m.postgres ?? '?'}, Redis ${m.redis ?? '?'}; load average ${m.loadavgStart} at the start, ` +
       `${m.loadavgEnd ?? '?'} at the end. The load generator (autocannon, in the harness process), the upstream, the process ` +
