@@ -11,6 +11,7 @@ import { isUuid } from '../core/http/parse-id.pipe';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
 import { OutboxService } from '../webhooks/outbox.service';
+import type { EventType } from '../webhooks/webhook-events';
 import type {
   CreateSessionDto,
   MessageResponseDto,
@@ -263,9 +264,10 @@ export class SessionsService {
   /** On PostgreSQL, a turn no webhook listens to is one statement: one round trip, no BEGIN/COMMIT. */
   private async storesAtOnce(turn: TurnToStore): Promise<boolean> {
     if (this.dataSource.options.type !== 'postgres') return false;
-    const audience = { userId: turn.userId };
-    if (await this.outbox.hasSubscribers('message.created', audience)) return false;
-    return !turn.session.isNew || !(await this.outbox.hasSubscribers('session.created', audience));
+    const emits: EventType[] = turn.session.isNew
+      ? ['message.created', 'session.created']
+      : ['message.created'];
+    return !(await this.outbox.hasSubscribers(emits, { userId: turn.userId }));
   }
 
   /**

@@ -183,8 +183,7 @@ export class SkillRunsService implements OnModuleDestroy {
   }
 
   async finish({ run, skill }: StartedRun, result: ScriptResult): Promise<void> {
-    const finished: SkillRunEntity = {
-      ...run,
+    const changes = {
       status: result.status,
       exitCode: result.exitCode,
       stdout: result.stdout,
@@ -193,15 +192,7 @@ export class SkillRunsService implements OnModuleDestroy {
       durationMs: result.durationMs,
       finishedAt: new Date(),
     };
-    const changes = {
-      status: finished.status,
-      exitCode: finished.exitCode,
-      stdout: finished.stdout,
-      stderr: finished.stderr,
-      outputTruncated: finished.outputTruncated,
-      durationMs: finished.durationMs,
-      finishedAt: finished.finishedAt,
-    };
+    const finished: SkillRunEntity = { ...run, ...changes };
     const type = finishedEvent(finished);
     const audience = { userId: run.userId };
     // No transaction (and no outbox) when nobody listens: one UPDATE.

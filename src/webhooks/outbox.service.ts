@@ -95,11 +95,12 @@ export class OutboxService {
     return result;
   }
 
-  /** Whether an event of this type for this audience would be delivered anywhere now. */
-  async hasSubscribers(type: EventType, audience: Audience): Promise<boolean> {
+  /** Whether an event of any of these types for this audience would be delivered anywhere now. */
+  async hasSubscribers(types: EventType | EventType[], audience: Audience): Promise<boolean> {
     const key = audienceKey(audience);
     const found = await this.cache.get([key], (missing) => this.load(this.db.manager, missing));
-    return (found.get(key) ?? []).some((w) => subscribes(w.events, type));
+    const wanted = Array.isArray(types) ? types : [types];
+    return (found.get(key) ?? []).some((w) => wanted.some((type) => subscribes(w.events, type)));
   }
 
   /** Call once a change to a webhook, or to a user's role or existence, has committed. */
