@@ -1,3 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'yaml';
+
 import { EnvValidationError, loadEnv } from './env';
 
 function problems(source: Record<string, string>): string[] {
@@ -67,6 +72,27 @@ describe(loadEnv.name, () => {
     expect(problems({ JWT_SECRET: 'short' })).toEqual([
       expect.stringMatching(/^JWT_SECRET must be at least 32/),
     ]);
+  });
+
+  it("refuses the Kubernetes secret example's JWT_SECRET and other placeholders", () => {
+    const example = parse(
+      readFileSync(join(__dirname, '../../../deploy/kubernetes/secret.example.yaml'), 'utf8'),
+    ) as { stringData: Record<string, string> };
+    const placeholder = /^JWT_SECRET looks like a placeholder/;
+    expect(problems({ NODE_ENV: 'production', ...example.stringData })).toEqual([
+      expect.stringMatching(placeholder),
+    ]);
+    for (const value of [
+      'please-change-me-to-something-long-enough',
+      'CHANGEME_CHANGEME_CHANGEME_CHANGEME',
+      'replace-me-replace-me-replace-me-replace-me',
+      'this-is-an-example-jwt-secret-of-40-chars',
+      'placeholder-placeholder-placeholder-xx',
+      'x'.repeat(48),
+    ]) {
+      expect(problems({ JWT_SECRET: value })).toEqual([expect.stringMatching(placeholder)]);
+    }
+    expect(problems({ JWT_SECRET: 'k9Vq2pX7sLwT4mZr8bNc1yHd6fGj3aEu0oRi5' })).toEqual([]);
   });
 
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together', () => {

@@ -69,6 +69,14 @@ function variables(source: NodeJS.ProcessEnv): Record<string, string> {
   return Object.freeze(vars);
 }
 
+/** Words that mark a value copied from an example instead of generated (a shared, public secret). */
+const PLACEHOLDER_WORDS =
+  /change[-_ ]?me|replace[-_ ]?(me|with)|example|placeholder|your[-_ ]?secret|random[-_ ]?characters/i;
+
+function isPlaceholderSecret(value: string): boolean {
+  return PLACEHOLDER_WORDS.test(value) || /^(.)\1*$/s.test(value);
+}
+
 function parseHostPort(raw: string, defaultPort: number): { host: string; port: number } {
   const url = new URL(raw);
   return { host: url.hostname || '127.0.0.1', port: url.port ? Number(url.port) : defaultPort };
@@ -95,6 +103,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
   if (schema.NODE_ENV === 'production' && !schema.JWT_SECRET) {
     problems.push(
       'JWT_SECRET is required when NODE_ENV=production (at least 32 random characters)',
+    );
+  }
+  if (schema.JWT_SECRET && isPlaceholderSecret(schema.JWT_SECRET)) {
+    problems.push(
+      'JWT_SECRET looks like a placeholder copied from an example; set it to a random value, e.g. $(openssl rand -base64 48)',
     );
   }
   if (Boolean(schema.ADMIN_EMAIL) !== Boolean(schema.ADMIN_PASSWORD)) {
