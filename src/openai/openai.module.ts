@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
 
+import { AppConfigModule } from '../app-config/app-config.module';
 import { ModelsModule } from '../models/models.module';
 import { OpenAiController } from './openai.controller';
 import { OpenAiService } from './openai.service';
 
-@Module({ imports: [ModelsModule], controllers: [OpenAiController], providers: [OpenAiService] })
+@Module({
+  imports: [ModelsModule, AppConfigModule],
+  controllers: [OpenAiController],
+  providers: [OpenAiService],
+})
 export class OpenAiModule {}

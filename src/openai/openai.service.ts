@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 
+import { AppConfigService } from '../app-config/app-config.service';
 import { SseWriter } from '../chat/sse-writer';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
@@ -58,6 +59,7 @@ export class OpenAiService {
     private readonly models: ModelRegistry,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownService,
+    private readonly config: AppConfigService,
     env: EnvService,
   ) {
     this.pingMs = env.get('SSE_PING_INTERVAL_MS');
@@ -77,7 +79,7 @@ export class OpenAiService {
     dto: ChatCompletionRequestDto,
     clientGone: AbortSignal,
   ): Promise<ChatCompletionDto> {
-    const { model, request } = this.prepare(dto);
+    const { model, request } = await this.prepare(dto);
     const end = this.metrics.upstreamDuration.startTimer({ model: model.id });
     let result;
     try {
@@ -116,7 +118,7 @@ export class OpenAiService {
     res: Response,
     clientGone: AbortSignal,
   ): Promise<void> {
-    const { model, request } = this.prepare(dto);
+    const { model, request } = await this.prepare(dto);
     const signal = AbortSignal.any([clientGone, this.shutdown.signal]);
     const end = this.metrics.upstreamDuration.startTimer({ model: model.id });
     const opened = await model.provider
@@ -183,11 +185,14 @@ export class OpenAiService {
     sse.done();
   }
 
-  private prepare(dto: ChatCompletionRequestDto): Prepared {
+  private async prepare(dto: ChatCompletionRequestDto): Promise<Prepared> {
     const stop = stopProblem(dto.stop);
     if (stop) throw AppException.validation([{ field: 'stop', message: stop }]);
     const messages = toChatMessages(dto.messages);
     const model = this.models.resolve(dto.model);
+    // The config's max_tokens is the ceiling (SPEC §7): a caller may ask for less, never for more.
+    const ceiling = (await this.config.get()).max_tokens;
+    const asked = dto.max_completion_tokens ?? dto.max_tokens ?? undefined;
     const options: Record<string, unknown> = {};
     for (const key of PASSED_ON) {
       if (dto[key] !== undefined && dto[key] !== null) options[key] = dto[key];
@@ -198,7 +203,7 @@ export class OpenAiService {
         model: model.id,
         messages,
         temperature: dto.temperature ?? undefined,
-        maxTokens: dto.max_completion_tokens ?? dto.max_tokens ?? undefined,
+        maxTokens: asked === undefined ? undefined : Math.min(asked, ceiling),
         options,
       },
     };

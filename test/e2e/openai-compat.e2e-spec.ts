@@ -173,6 +173,32 @@ describe('OpenAI-compatible endpoint (SPEC §10)', () => {
     expect(pieces.join('')).toBe('one two ');
   });
 
+  it("lowers max_tokens and max_completion_tokens to the config's max_tokens, never raises them", async () => {
+    const admin = { Authorization: `Bearer ${t.adminToken}` };
+    const before = (await t.http().get('/api/v1/config').set(admin).expect(200)).body.max_tokens;
+    await t.http().patch('/api/v1/config').set(admin).send({ max_tokens: 100 }).expect(200);
+    try {
+      const messages = [{ role: 'user' as const, content: 'hi' }];
+      await client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 5000 });
+      await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages,
+        max_completion_tokens: 4096,
+      });
+      await client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 30 });
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages,
+        max_tokens: 100000,
+        stream: true,
+      });
+      for await (const chunk of stream) void chunk;
+      expect(llm.requests.map((r) => r.body.max_tokens)).toEqual([100, 100, 30, 100]);
+    } finally {
+      await t.http().patch('/api/v1/config').set(admin).send({ max_tokens: before }).expect(200);
+    }
+  });
+
   it('lists the usable models in OpenAI’s shape', async () => {
     const models = [];
     for await (const m of client.models.list()) models.push(m);
