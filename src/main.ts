@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 
 import { EnvValidationError, loadEnv } from './core/env/env';
-import { ShutdownService } from './core/shutdown/shutdown.service';
+import { SHUTDOWN_CLEANUP_MS, ShutdownService } from './core/shutdown/shutdown.service';
 import { createApp } from './core/startup/create-app';
 import { preflight, PreflightError } from './core/startup/preflight';
 import { StartupError } from './core/startup/startup.error';
@@ -46,18 +46,19 @@ async function main(): Promise<void> {
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal}: finishing in-flight work, then exiting`);
+    logger.log(`${signal}: finishing in-flight requests, streams and jobs, then exiting`);
     // A hard limit, so a stuck request or job cannot keep the process from stopping.
+    const limitMs = env.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_CLEANUP_MS;
     setTimeout(() => {
       logger.error(
-        `Shutdown took longer than SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS} ms); exiting`,
+        `Shutdown took longer than SHUTDOWN_TIMEOUT_MS + ${SHUTDOWN_CLEANUP_MS} ms (${limitMs} ms); exiting`,
       );
       process.exit(1);
-    }, env.SHUTDOWN_TIMEOUT_MS).unref();
-    // Half the budget for requests in flight; the rest is for workers' runs and closing connections.
+    }, limitMs).unref();
+    // Requests and streams get the whole deadline; workers finish their jobs meanwhile.
     app
       .get(ShutdownService)
-      .drain(app.getHttpServer(), env.SHUTDOWN_TIMEOUT_MS / 2)
+      .drain(app.getHttpServer(), env.SHUTDOWN_TIMEOUT_MS)
       .then(() => app.close())
       .then(() => process.exit(0))
       .catch((err: Error) => {

@@ -34,8 +34,8 @@ export class ChatStreamService {
     clientGone: AbortSignal,
   ): Promise<void> {
     const turn = await this.chat.prepare(user, dto);
-    // A stopping server ends its streams the way a departing client does, but still tells the client.
-    const signal = AbortSignal.any([clientGone, this.shutdown.signal]);
+    // At the shutdown deadline a stream ends the way a departing client's does, but the client is told.
+    const signal = AbortSignal.any([clientGone, this.shutdown.deadline]);
     const end = this.chat.metrics.upstreamDuration.startTimer({ model: turn.model.id });
     const stream = await this.chat.openStream(turn, signal).catch((err: unknown) => {
       end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });

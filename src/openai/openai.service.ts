@@ -119,7 +119,7 @@ export class OpenAiService {
     clientGone: AbortSignal,
   ): Promise<void> {
     const { model, request } = await this.prepare(dto);
-    const signal = AbortSignal.any([clientGone, this.shutdown.signal]);
+    const signal = AbortSignal.any([clientGone, this.shutdown.deadline]);
     const end = this.metrics.upstreamDuration.startTimer({ model: model.id });
     const opened = await model.provider
       .stream({ ...request, signal })

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 
 import { parseAllDocuments } from 'yaml';
 
-import { ENV_KEYS } from '../../src/core/env/env.schema';
+import { ENV_KEYS, EnvSchema } from '../../src/core/env/env.schema';
+import { SHUTDOWN_CLEANUP_MS } from '../../src/core/shutdown/shutdown.service';
 
 const DIR = resolve(__dirname, '../../deploy/kubernetes');
 
@@ -98,6 +99,21 @@ describe('deploy/kubernetes', () => {
           { configMapRef: { name: 'openclaw-config' } },
           { secretRef: { name: 'openclaw-secrets' } },
         ]),
+      );
+    }
+  });
+
+  it('gives each pod a grace period above its shutdown deadline and cleanup (SPEC §11)', () => {
+    const config = find('ConfigMap', 'openclaw-config');
+    for (const name of ['openclaw-api', 'openclaw-worker']) {
+      const spec = find('Deployment', name).spec.template.spec;
+      const own = spec.containers[0].env?.find((e: Any) => e.name === 'SHUTDOWN_TIMEOUT_MS');
+      const deadlineMs = Number(
+        own?.value ?? config.data.SHUTDOWN_TIMEOUT_MS ?? new EnvSchema().SHUTDOWN_TIMEOUT_MS,
+      );
+      expect(deadlineMs).toBeGreaterThanOrEqual(30000);
+      expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+        deadlineMs + SHUTDOWN_CLEANUP_MS,
       );
     }
   });

@@ -33,6 +33,8 @@ export interface Behaviour {
   dropAfterChunks?: number;
   /** Never answer. */
   hang?: boolean;
+  /** Hold the answer (plain) or the last chunk and the end (streamed) until this settles. */
+  holdLast?: Promise<unknown>;
   usage?: { prompt_tokens: number; completion_tokens: number } | null;
 }
 
@@ -100,6 +102,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       b.usage === null ? undefined : (b.usage ?? { prompt_tokens: 11, completion_tokens: 7 });
     const model = received.body.model;
     if (!received.body.stream) {
+      await b.holdLast;
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -135,6 +138,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
         return;
       }
       if (i > 0 && b.chunkDelayMs) await sleep(b.chunkDelayMs);
+      if (i === chunks.length - 1) await b.holdLast;
       if (res.destroyed) return;
       res.write(frame({ content: chunks[i] }, null));
     }

@@ -175,7 +175,7 @@ export class EnvSchema {
   @Type(() => Number)
   @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
   @Min(0)
-  SHUTDOWN_TIMEOUT_MS = 25000;
+  SHUTDOWN_TIMEOUT_MS = 30000;
 
   @Type(() => Number)
   @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer' })

@@ -8,34 +8,51 @@ import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
 
 /**
- * The HTTP side of a graceful stop (SPEC §11): once it begins, new requests are refused, open
- * streams are told to end (through `signal`), and the server waits for the requests in flight.
+ * After SHUTDOWN_TIMEOUT_MS, the time streams cut at the deadline get to store their partial turn
+ * and send their last event, and workers to hand back their jobs, before the process gives up and
+ * exits 1. An orchestrator's grace period must cover both (deploy/kubernetes sets it so).
+ */
+export const SHUTDOWN_CLEANUP_MS = 10_000;
+
+/** Of the cleanup time, how long cut streams get to store and answer before sockets close. */
+const CUT_STREAMS_MS = 5_000;
+
+/**
+ * The HTTP side of a graceful stop (SPEC §11): once it begins, new requests are refused and the
+ * requests and streams in flight run to their end, up to the deadline; streams still open then
+ * are told to end (through `deadline`), and the server waits a little more for them.
  */
 @Injectable()
 export class ShutdownService {
   private readonly logger = new Logger(ShutdownService.name);
-  private readonly controller = new AbortController();
+  private readonly began = new AbortController();
+  private readonly cut = new AbortController();
   private inFlight = 0;
   private idle?: () => void;
 
-  /** Aborts when the process begins to stop. */
+  /** Aborts when the process begins to stop: queue workers take no new jobs from then on. */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.began.signal;
+  }
+
+  /** Aborts at the shutdown deadline: whatever still streams ends then. */
+  get deadline(): AbortSignal {
+    return this.cut.signal;
   }
 
   get stopping(): boolean {
-    return this.controller.signal.aborted;
+    return this.began.signal.aborted;
   }
 
   /**
-   * The error to tell a caller whose request the stop cut short; undefined while running, or when
+   * The error to tell a caller whose request the deadline cut short; undefined before it, or when
    * the caller itself went away (then there is no one to tell).
    */
   interruption(
     clientGone?: AbortSignal,
     details: Record<string, unknown> = {},
   ): AppException | undefined {
-    if (clientGone?.aborted || !this.stopping) return undefined;
+    if (clientGone?.aborted || !this.cut.signal.aborted) return undefined;
     return new AppException(
       ErrorCode.SERVICE_UNAVAILABLE,
       details.message_id
@@ -50,7 +67,12 @@ export class ShutdownService {
     return (req: Request, res: Response, next: NextFunction): void => {
       if (this.stopping) {
         res.setHeader('Connection', 'close');
-        sendError(this.interruption(), req, res, this.logger);
+        sendError(
+          new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down'),
+          req,
+          res,
+          this.logger,
+        );
         return;
       }
       this.inFlight++;
@@ -62,22 +84,33 @@ export class ShutdownService {
   }
 
   /**
-   * Stops accepting connections, ends streams, and waits up to `timeoutMs` for the requests in
-   * flight; whatever is still open after that is cut, so the rest of the shutdown can go on.
+   * Stops accepting connections and lets the requests and streams in flight finish, up to
+   * `timeoutMs`; then ends the streams still open, gives them a moment to store and answer, and
+   * closes every connection left, so the rest of the shutdown can go on.
    */
   async drain(server: Server, timeoutMs: number): Promise<void> {
     server.close();
-    this.controller.abort();
+    this.began.abort();
     server.closeIdleConnections();
-    if (this.inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        this.idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+    if (!(await this.settled(timeoutMs))) {
+      this.logger.warn(
+        `${this.inFlight} request(s) still open at the shutdown deadline (${timeoutMs} ms); ending them`,
+      );
+      this.cut.abort();
+      await this.settled(CUT_STREAMS_MS);
     }
     server.closeAllConnections();
+  }
+
+  /** True once no request is in flight, false if `ms` pass first. */
+  private settled(ms: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
   }
 }
