@@ -3,6 +3,7 @@ import type { Response } from 'express';
 
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
+import { toAppException } from '../core/errors/all-exceptions.filter';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ShutdownService } from '../core/shutdown/shutdown.service';
@@ -71,10 +72,16 @@ export class ChatStreamService {
     end({ outcome: complete ? 'complete' : 'incomplete' });
     this.chat.metrics.countTokens(turn.model.id, usage);
     let stored;
+    let unstored: AppException | undefined;
     try {
       stored = await this.chat.store(turn, reply, usage, complete ? 'complete' : 'incomplete');
     } catch (err) {
-      failure ??= err;
+      this.chat.logStreamError(err);
+      // Not the provider's fault: a database that is down is SERVICE_UNAVAILABLE, as on every route.
+      unstored =
+        toAppException(err)?.code === ErrorCode.SERVICE_UNAVAILABLE
+          ? new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The reply could not be stored')
+          : new AppException(ErrorCode.INTERNAL_ERROR);
     }
     if (failure !== undefined) this.chat.logStreamError(failure);
 
@@ -90,6 +97,7 @@ export class ChatStreamService {
           clientGone,
           stored ? { message_id: stored.assistantMessageId } : {},
         ) ??
+        unstored ??
         (failure instanceof AppException
           ? failure
           : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete'));
