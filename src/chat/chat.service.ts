@@ -6,6 +6,7 @@ import { AppConfigService } from '../app-config/app-config.service';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
+import { ShutdownService } from '../core/shutdown/shutdown.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
 import type { ChatMessage, ChatRequest, ChatStream, TokenUsage } from '../models/provider.types';
@@ -39,6 +40,7 @@ export class ChatService {
     private readonly models: ModelRegistry,
     private readonly config: AppConfigService,
     readonly metrics: MetricsService,
+    private readonly shutdown: ShutdownService,
     env: EnvService,
   ) {
     this.historyChars = env.get('CHAT_HISTORY_MAX_CHARS');
@@ -80,15 +82,21 @@ export class ChatService {
     };
   }
 
-  async chat(user: Principal, dto: ChatRequestDto, signal: AbortSignal): Promise<ChatResponseDto> {
+  async chat(
+    user: Principal,
+    dto: ChatRequestDto,
+    clientGone: AbortSignal,
+  ): Promise<ChatResponseDto> {
     const turn = await this.prepare(user, dto);
     const end = this.metrics.upstreamDuration.startTimer({ model: turn.model.id });
+    // At the shutdown deadline the caller gets a 503 rather than a dropped connection.
+    const signal = AbortSignal.any([clientGone, this.shutdown.deadline]);
     let result;
     try {
       result = await turn.model.provider.complete({ ...turn.request, signal });
     } catch (err) {
       end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-      throw err;
+      throw this.shutdown.interruption(clientGone) ?? err;
     }
     end({ outcome: 'complete' });
     this.metrics.countTokens(turn.model.id, result.usage);

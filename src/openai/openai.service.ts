@@ -83,10 +83,13 @@ export class OpenAiService {
     const end = this.metrics.upstreamDuration.startTimer({ model: model.id });
     let result;
     try {
-      result = await model.provider.complete({ ...request, signal: clientGone });
+      result = await model.provider.complete({
+        ...request,
+        signal: AbortSignal.any([clientGone, this.shutdown.deadline]),
+      });
     } catch (err) {
       end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-      throw err;
+      throw this.shutdown.interruption(clientGone) ?? err;
     }
     end({ outcome: 'complete' });
     this.metrics.countTokens(model.id, result.usage);

@@ -14,6 +14,10 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, testEnv } from '../support/test-env';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await sleep(20);
+}
+
 /** `count` chunks, one every `everyMs`: a stream of count × everyMs. */
 const slowChunks = (count: number, everyMs: number) => ({
   chunks: Array.from({ length: count }, (_, i) => `part${i} `),
@@ -184,11 +188,29 @@ describe('SIGTERM during requests (SPEC §11)', () => {
   });
 
   it('at SHUTDOWN_TIMEOUT_MS ends the streams still open with SERVICE_UNAVAILABLE and [DONE], storing the partial turn', async () => {
-    // 10 s streams; the deadline is 2 s after SIGTERM.
-    llm.behave(slowChunks(40, 250), slowChunks(40, 250));
-    const { proc, chatStream, v1Stream } = await boot(2000);
+    // 10 s streams and 10 s plain answers; the deadline is 2 s after SIGTERM.
+    llm.behave(
+      slowChunks(40, 250),
+      slowChunks(40, 250),
+      { reply: 'too late', delayMs: 10000 },
+      { reply: 'too late', delayMs: 10000 },
+    );
+    const { proc, base, token, chatStream, v1Stream } = await boot(2000);
     const chat = await chatStream('a long stream');
     const v1 = await v1Stream('another long stream');
+    const auth = { Authorization: `Bearer ${token}` };
+    const plain = request(base)
+      .post('/api/v1/chat')
+      .set(auth)
+      .send({ message: 'a slow question', model: 'gpt-4o' })
+      .then((r) => r);
+    await until(() => llm.requests.length === 3);
+    const v1Plain = request(base)
+      .post('/v1/chat/completions')
+      .set(auth)
+      .send({ model: 'gpt-4o', messages: [{ role: 'user', content: 'slow' }] })
+      .then((r) => r);
+    await until(() => llm.requests.length === 4);
 
     proc.proc.kill('SIGTERM');
     const atSignal = textChunks(chat.parsed().frames).length;
@@ -221,6 +243,14 @@ describe('SIGTERM during requests (SPEC §11)', () => {
       },
     });
     expect(v1Text(v1Frames).length).toBeGreaterThan(0);
+
+    // Plain answers still waiting at the deadline are a 503, not a dropped connection.
+    const cut = await plain;
+    expect(cut.status).toBe(503);
+    expect(cut.body.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    const v1Cut = await v1Plain;
+    expect(v1Cut.status).toBe(503);
+    expect(v1Cut.body.error).toMatchObject({ code: 'service_unavailable', type: 'api_error' });
 
     // What the client saw is what was stored, marked incomplete.
     const stored = await storedTurn(chat.headers['x-session-id'] as string);

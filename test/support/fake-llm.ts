@@ -49,7 +49,8 @@ export interface FakeLlm {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Unref: a slow answer still pending when a test ends must not keep Jest from exiting.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** Drops the connection mid-answer, after what was written has left the socket. */
 async function hangUp(res: ServerResponse): Promise<void> {
