@@ -286,6 +286,40 @@ describe('skills: the server secrets stay out of reach (SPEC §8, the built serv
     }
   });
 
+  it('SKILL_SANDBOX=auto: a SIGKILLed worker takes its scripts along, setsid ones included', async () => {
+    const server = start({});
+    await server.waitForOutput(/listening on/);
+    const http = request(`http://127.0.0.1:${server.port}`);
+    const token = (
+      await http
+        .post('/api/v1/auth/login')
+        .send({ email: ADMIN_EMAIL, password: secrets.ADMIN_PASSWORD })
+    ).body.access_token as string;
+    const mark = marker();
+    const name = `k-${randomUUID().slice(0, 13)}`;
+    await http
+      .post(SKILLS)
+      .set('Authorization', `Bearer ${token}`)
+      .send({ name, script: `setsid sh -c 'sleep 30; : ${mark}-a' & sleep 30; : ${mark}-b` })
+      .expect(201);
+    await http
+      .post(`${SKILLS}/${name}/run?wait=false`)
+      .set('Authorization', `Bearer ${token}`)
+      .send({})
+      .expect(202);
+    for (const end = Date.now() + 10_000; Date.now() < end; await sleep(100)) {
+      if (processesWith(`${mark}-a`) && processesWith(`${mark}-b`)) break;
+    }
+    expect(processesWith(`${mark}-a`)).not.toBe('');
+    server.proc.kill('SIGKILL');
+    await server.exited;
+    let left = processesWith(mark);
+    for (const end = Date.now() + 3000; left && Date.now() < end; await sleep(100)) {
+      left = processesWith(mark);
+    }
+    expect(left).toBe('');
+  }, 30_000);
+
   it('SKILL_SANDBOX=none: runs, with a warning at start that /proc is not hidden', async () => {
     const server = start({ SKILL_SANDBOX: 'none' });
     await server.waitForOutput(/listening on/);
