@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  */
 
 const TICK_MS = 100;
-// A run that still has processes after this many sweeps is given up on (they ignore nothing: SIGKILL).
+// SIGKILL cannot be ignored: only a process stuck in the kernel outlives this many sweeps; then we stop trying.
 const MAX_SWEEPS = 50;
 const RUN_ID_VAR = 'OPENCLAW_RUN_ID=';
 

@@ -171,8 +171,8 @@ function killGroup(pid: number | undefined): void {
 /**
  * Runs `/bin/sh -c <script>` in a fresh temporary directory, as the leader of its own process
  * group; at the timeout, over the memory cap and when the script exits, every process of the run
- * is stopped (bwrap: the PID namespace dies with its first process; none: see RunProcesses). Params arrive only as PARAM_* variables and as
- * JSON on stdin: the script text is never rewritten.
+ * is stopped (bwrap: the PID namespace dies with its first process; none: see RunProcesses).
+ * Params arrive only as PARAM_* variables and as JSON on stdin: the script text is never rewritten.
  */
 export async function runScript(run: ScriptRun): Promise<ScriptResult> {
   const dir = await mkdtemp(join(tmpdir(), 'openclaw-run-'));
