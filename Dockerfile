@@ -20,6 +20,10 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data \
     DATABASE_URL=sqlite:/app/data/openclaw.db
 WORKDIR /app
+# bubblewrap: the skills sandbox (SKILL_SANDBOX=auto needs it with NODE_ENV=production).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends bubblewrap \
+  && rm -rf /var/lib/apt/lists/*
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

@@ -164,8 +164,13 @@ export class EnvSchema {
   @Min(0)
   SKILL_RUN_WAIT_MS = 30000;
 
-  @IsIn(['none', 'bwrap'])
-  SKILL_SANDBOX = 'none';
+  @IsIn(['auto', 'none', 'bwrap'], { message: 'SKILL_SANDBOX must be one of auto, none, bwrap' })
+  SKILL_SANDBOX = 'auto';
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_MAX_MEMORY_MB must be an integer' })
+  @Min(1)
+  SKILL_MAX_MEMORY_MB = 512;
 
   @Type(() => Number)
   @IsInt({ message: 'SKILL_STALLED_INTERVAL_MS must be an integer' })

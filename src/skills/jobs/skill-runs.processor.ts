@@ -7,7 +7,7 @@ import { bullConnection } from '../../core/queue/redis-connection';
 import { ShutdownService } from '../../core/shutdown/shutdown.service';
 import { StartupError } from '../../core/startup/startup.error';
 import { ScriptLauncher } from '../runner/script-launcher';
-import { bwrapProblem, Sandbox } from '../runner/script-runner';
+import { probeBwrap, Sandbox, SandboxSetting } from '../runner/script-runner';
 import { SkillRunsService } from '../skill-runs.service';
 
 /**
@@ -18,7 +18,8 @@ import { SkillRunsService } from '../skill-runs.service';
 export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SkillRunsProcessor.name);
   private worker?: Worker<SkillRunJob>;
-  private readonly sandbox: Sandbox;
+  private sandbox: Sandbox = 'none';
+  private bwrapPath?: string;
   private readonly launcher = new ScriptLauncher();
 
   constructor(
@@ -26,23 +27,12 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
     private readonly env: EnvService,
     shutdown: ShutdownService,
   ) {
-    this.sandbox = env.get('SKILL_SANDBOX') as Sandbox;
     // No new runs from the moment the process begins to stop; the ones in progress finish.
     shutdown.signal.addEventListener('abort', () => void this.worker?.close());
   }
 
   onApplicationBootstrap(): void {
-    if (this.sandbox === 'bwrap') {
-      const problem = bwrapProblem();
-      if (problem) {
-        throw new StartupError(
-          `SKILL_SANDBOX=bwrap, but bubblewrap cannot run here (${problem}). Install bubblewrap and allow user namespaces, or unset SKILL_SANDBOX to run skills without the sandbox.`,
-        );
-      }
-      this.logger.log('Skills run under bubblewrap: no network, read-only system, private /tmp');
-    } else {
-      this.logger.log('Skills run without a sandbox (set SKILL_SANDBOX=bwrap to isolate them)');
-    }
+    this.chooseSandbox(this.env.get('SKILL_SANDBOX') as SandboxSetting);
     const stallMs = this.env.get('SKILL_STALLED_INTERVAL_MS');
     this.worker = new Worker<SkillRunJob>(SKILL_RUNS_QUEUE, (job) => this.process(job), {
       connection: bullConnection(this.env.get('REDIS_URL')),
@@ -57,6 +47,40 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
     this.worker.on('error', (error) => this.logger.error(`Worker error: ${error.message}`));
   }
 
+  /** SPEC §8: bwrap when it can run; `none` only when chosen, or by `auto` outside production. */
+  private chooseSandbox(setting: SandboxSetting): void {
+    const NONE_WARNING =
+      "a script can read the server's secrets through /proc: run trusted scripts only";
+    if (setting === 'none') {
+      this.logger.warn(`SKILL_SANDBOX=none: skills run without a sandbox; ${NONE_WARNING}`);
+      return;
+    }
+    const probe = probeBwrap();
+    if ('path' in probe) {
+      this.sandbox = 'bwrap';
+      this.bwrapPath = probe.path;
+      this.logger.log(
+        'Skills run under bubblewrap: own PID, network, IPC and mount namespaces, read-only system, private /tmp',
+      );
+      return;
+    }
+    const fixes =
+      'make bubblewrap runnable (apt-get install bubblewrap; allow unprivileged user namespaces) or set SKILL_SANDBOX=none explicitly';
+    if (setting === 'bwrap') {
+      throw new StartupError(
+        `SKILL_SANDBOX=bwrap, but bubblewrap cannot run here (${probe.problem}): ${fixes}.`,
+      );
+    }
+    if (this.env.get('NODE_ENV') === 'production') {
+      throw new StartupError(
+        `SKILL_SANDBOX=auto with NODE_ENV=production, but bubblewrap cannot run here (${probe.problem}): ${fixes}.`,
+      );
+    }
+    this.logger.warn(
+      `SKILL_SANDBOX=auto: bubblewrap cannot run here (${probe.problem}), so skills run without a sandbox; ${NONE_WARNING}. To fix: ${fixes}.`,
+    );
+  }
+
   private async process(job: Job<SkillRunJob>): Promise<void> {
     const started = await this.runs.start(job.data.runId);
     if (!started) return;
@@ -67,7 +91,9 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
         params: started.run.params,
         timeoutMs: started.skill.timeoutMs,
         maxOutputBytes: this.env.get('SKILL_MAX_OUTPUT_BYTES'),
+        maxMemoryMb: this.env.get('SKILL_MAX_MEMORY_MB'),
         sandbox: this.sandbox,
+        bwrapPath: this.bwrapPath,
       });
       await this.runs.finish(started, result);
     } catch (err) {

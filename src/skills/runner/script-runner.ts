@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import type { ParamValue } from '../dto/run.dto';
+import { RunProcesses } from './run-processes';
 
+/** SKILL_SANDBOX as configured; `auto` is resolved to one of the others when the worker starts. */
+export type SandboxSetting = 'auto' | 'none' | 'bwrap';
 export type Sandbox = 'none' | 'bwrap';
 
 export interface ScriptRun {
@@ -14,7 +17,10 @@ export interface ScriptRun {
   params: Record<string, ParamValue>;
   timeoutMs: number;
   maxOutputBytes: number;
+  maxMemoryMb: number;
   sandbox: Sandbox;
+  /** bubblewrap's path as the worker found it (the launcher's own PATH is a fixed one). */
+  bwrapPath?: string;
 }
 
 export interface ScriptResult {
@@ -88,19 +94,19 @@ function bwrapArgs(dir: string): string[] {
   ];
 }
 
-/** Why bubblewrap cannot run here, or null when it can. */
-export function bwrapProblem(): string | null {
-  const probe = spawnSync('bwrap', [...bwrapArgs(tmpdir()), '/bin/true'], {
+/** bubblewrap's path when it can run here, or why it cannot. */
+export function probeBwrap(): { path: string } | { problem: string } {
+  const found = spawnSync('/bin/sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' });
+  const path = found.stdout?.trim();
+  if (found.status !== 0 || !path) return { problem: 'bwrap is not installed' };
+  const probe = spawnSync(path, [...bwrapArgs(tmpdir()), '/bin/true'], {
     encoding: 'utf8',
     timeout: 5000,
   });
-  if (probe.error)
-    return (probe.error as NodeJS.ErrnoException).code === 'ENOENT'
-      ? 'bwrap is not installed'
-      : probe.error.message;
+  if (probe.error) return { problem: probe.error.message };
   if (probe.status !== 0)
-    return (probe.stderr || `exit code ${probe.status}`).trim().split('\n')[0];
-  return null;
+    return { problem: (probe.stderr || `exit code ${probe.status}`).trim().split('\n')[0] };
+  return { path };
 }
 
 /** The bytes as text: a character cut by the cap is dropped, NUL (which PostgreSQL cannot store) shown as U+FFFD. */
@@ -145,10 +151,12 @@ function collect(stream: Readable, cap: number) {
 
 /** Process groups of the scripts running now, so that they can all be killed at once. */
 const running = new Set<number>();
+const processes = new RunProcesses();
 
 /** Kills every script still running (the process that started them is going away). */
 export function killAllScripts(): void {
   for (const pid of running) killGroup(pid);
+  processes.stopAll();
 }
 
 function killGroup(pid: number | undefined): void {
@@ -162,8 +170,9 @@ function killGroup(pid: number | undefined): void {
 
 /**
  * Runs `/bin/sh -c <script>` in a fresh temporary directory, as the leader of its own process
- * group so a timeout kills everything it started. Params arrive only as PARAM_* variables and as
- * JSON on stdin: the script text is never rewritten.
+ * group; at the timeout, over the memory cap and when the script exits, every process of the run
+ * is stopped (bwrap: the PID namespace dies with its first process; none: see RunProcesses).
+ * Params arrive only as PARAM_* variables and as JSON on stdin: the script text is never rewritten.
  */
 export async function runScript(run: ScriptRun): Promise<ScriptResult> {
   const dir = await mkdtemp(join(tmpdir(), 'openclaw-run-'));
@@ -171,7 +180,7 @@ export async function runScript(run: ScriptRun): Promise<ScriptResult> {
   try {
     const [command, args] =
       run.sandbox === 'bwrap'
-        ? ['bwrap', [...bwrapArgs(dir), '/bin/sh', '-c', run.script]]
+        ? [run.bwrapPath ?? 'bwrap', [...bwrapArgs(dir), '/bin/sh', '-c', run.script]]
         : ['/bin/sh', ['-c', run.script]];
     const child = spawn(command, args, {
       cwd: dir,
@@ -179,7 +188,14 @@ export async function runScript(run: ScriptRun): Promise<ScriptResult> {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    if (child.pid) running.add(child.pid);
+    let overMemory = false;
+    if (child.pid) {
+      running.add(child.pid);
+      processes.watch(run.runId, child.pid, run.maxMemoryMb * 1024 * 1024, () => {
+        overMemory = true;
+        killGroup(child.pid);
+      });
+    }
     const stdout = collect(child.stdout!, run.maxOutputBytes);
     const stderr = collect(child.stderr!, run.maxOutputBytes);
     // A script that never reads stdin closes it early; that is not an error.
@@ -190,6 +206,7 @@ export async function runScript(run: ScriptRun): Promise<ScriptResult> {
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child.pid);
+      processes.stop(run.runId);
     }, run.timeoutMs);
     const exit = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, error }));
@@ -199,17 +216,30 @@ export async function runScript(run: ScriptRun): Promise<ScriptResult> {
     // Background processes the script left behind go with it.
     killGroup(child.pid);
     if (child.pid) running.delete(child.pid);
+    // Whatever escaped the group (setsid, double fork) goes on the next tick, after the result is in.
+    processes.end(run.runId);
     await Promise.race([
       Promise.all([stdout.ended, stderr.ended]),
       new Promise((r) => setTimeout(r, DRAIN_MS)),
     ]);
 
     const errText = exit.error ? `could not start the script: ${exit.error.message}\n` : '';
+    let errOut = errText + stderr.text();
+    if (overMemory) {
+      if (errOut !== '' && !errOut.endsWith('\n')) errOut += '\n';
+      errOut += `killed: the run used more than ${run.maxMemoryMb} MB of memory (SKILL_MAX_MEMORY_MB)\n`;
+    }
     return {
-      status: timedOut ? 'timed_out' : exit.code === 0 ? 'succeeded' : 'failed',
-      exitCode: timedOut ? null : exit.code,
+      status: overMemory
+        ? 'failed'
+        : timedOut
+          ? 'timed_out'
+          : exit.code === 0
+            ? 'succeeded'
+            : 'failed',
+      exitCode: overMemory || timedOut ? null : exit.code,
       stdout: stdout.text(),
-      stderr: errText + stderr.text(),
+      stderr: errOut,
       outputTruncated: stdout.truncated() || stderr.truncated(),
       durationMs: Date.now() - started,
     };
