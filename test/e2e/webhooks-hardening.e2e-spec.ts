@@ -9,6 +9,7 @@ import { WebhookDeliveryEntity } from '../../src/webhooks/entities/webhook-deliv
 import { WebhookEventEntity } from '../../src/webhooks/entities/webhook-event.entity';
 import { createUser, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
+import { spawnServer } from '../support/server-process';
 import { startApp, TestApp } from '../support/test-app';
 import { testEnv } from '../support/test-env';
 import { startWebhookReceiver, verifyRequest, WebhookReceiver } from '../support/webhook-receiver';
@@ -71,6 +72,20 @@ describe('webhooks hardening (SPEC §9)', () => {
 
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.close()));
+  });
+
+  it('a malformed SECRETS_KEY stops start-up with one line saying the format, never the value', async () => {
+    const bad = `${K1},not-a-key-hunter2`;
+    const server = spawnServer({ DATABASE_URL: 'sqlite:./data/openclaw.db', SECRETS_KEY: bad });
+    const { code } = await server.exited;
+    const out = server.output().trim();
+    expect(code).toBe(1);
+    expect(out).toMatch(
+      /SECRETS_KEY must be a comma-separated list .*64 hex characters or .*base64/,
+    );
+    expect(out.split('\n')).toHaveLength(1);
+    expect(out).not.toContain('hunter2');
+    expect(out).not.toContain(K1);
   });
 
   describe('with private URLs refused and MAX_WEBHOOKS_PER_USER=3', () => {
