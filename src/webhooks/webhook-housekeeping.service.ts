@@ -41,7 +41,8 @@ export class WebhookHousekeepingService {
     if (!this.secrets.enabled) return 0;
     const hooks = this.db.getRepository(WebhookEntity);
     let resealed = 0;
-    let after = '';
+    // The smallest uuid: PostgreSQL refuses '' for a uuid column.
+    let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const rows = await hooks.find({
         select: { id: true, secret: true },

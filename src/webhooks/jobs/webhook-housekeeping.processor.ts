@@ -31,14 +31,18 @@ export class WebhookHousekeepingProcessor implements OnApplicationBootstrap, OnA
   private async run(atStart: boolean): Promise<void> {
     try {
       if (atStart) {
-        const resealed = await this.housekeeping.resealSecrets();
-        if (resealed > 0) this.logger.log(`Sealed ${resealed} webhook secrets with the newest key`);
+        const resealed = await this.housekeeping
+          .resealSecrets()
+          .catch((err: Error) =>
+            this.logger.error(`Sealing webhook secrets failed: ${err.message}`),
+          );
+        if (resealed) this.logger.log(`Sealed ${resealed} webhook secrets with the newest key`);
       }
       const { events, attempts } = await this.housekeeping.sweep();
       if (events + attempts > 0)
         this.logger.log(`Removed ${events} old webhook events and ${attempts} old attempts`);
     } catch (err) {
-      this.logger.warn(`Webhook housekeeping failed: ${(err as Error).message}`);
+      this.logger.warn(`Webhook retention sweep failed: ${(err as Error).message}`);
     } finally {
       this.running = undefined;
     }
