@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 
 import { SecretBox } from '../../src/core/secrets/secret-box';
+import { SkillRunEntity } from '../../src/skills/entities/skill-run.entity';
 import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { WebhookAttemptEntity } from '../../src/webhooks/entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from '../../src/webhooks/entities/webhook-delivery.entity';
@@ -246,6 +247,41 @@ describe('webhooks hardening (SPEC §9)', () => {
       expect((await newUserOn(t)).status).toBe(201);
       await rx.waitFor(2);
       expect(verifyRequest(created.body.secret, rx.requests[1]).type).toBe('user.created');
+    });
+
+    it("a run that ends after its user was disabled: the user's webhooks get nothing", async () => {
+      const user = await createUser(t);
+      const rx = await receiver();
+      const hook = await as(t, user.token).post(HOOKS, {
+        url: rx.url,
+        events: ['skill.run.completed'],
+      });
+      expect(hook.status).toBe(201);
+      const quick = `hardening-quick-${randomUUID().slice(0, 8)}`;
+      const slow = `hardening-slow-${randomUUID().slice(0, 8)}`;
+      for (const [name, script] of [
+        [quick, 'echo hi'],
+        [slow, 'sleep 1.5; echo hi'],
+      ])
+        expect((await as(t, t.adminToken).post('/api/v1/skills', { name, script })).status).toBe(
+          201,
+        );
+      // Both replicas run skills; the first run puts this user's subscribers in a cache.
+      expect((await as(replica, user.token).post(`/api/v1/skills/${quick}/run`)).status).toBe(200);
+      await rx.waitFor(1);
+
+      const started = await as(replica, user.token).post(`/api/v1/skills/${slow}/run?wait=false`);
+      expect(started.status).toBe(202);
+      expect((await setDisabled(t, user.id, true)).status).toBe(200);
+      await until('the slow run to end', async () => {
+        const run = await t.db
+          .getRepository(SkillRunEntity)
+          .findOneBy({ id: started.body.id as string });
+        return run?.status === 'succeeded';
+      });
+      await sleep(500);
+      expect(rx.requests).toHaveLength(1);
+      expect(await deliveriesOf(t, hook.body.id)).toHaveLength(1);
     });
 
     it('a delivery pending when its owner is disabled is not sent again: it ends failed', async () => {
