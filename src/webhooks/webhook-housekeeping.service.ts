@@ -38,7 +38,11 @@ export class WebhookHousekeepingService {
    * meanwhile (rotate-secret) is left as it is.
    */
   async resealSecrets(): Promise<number> {
-    if (!this.secrets.enabled) return 0;
+    if (!this.secrets.enabled) {
+      if (this.env.get('isProduction'))
+        this.logger.warn('SECRETS_KEY is not set: webhook secrets are stored in clear');
+      return 0;
+    }
     const hooks = this.db.getRepository(WebhookEntity);
     let resealed = 0;
     // The smallest uuid: PostgreSQL refuses '' for a uuid column.
