@@ -105,8 +105,9 @@ export class UsersService {
       });
       // Role, e-mail and disabled travel with cached credentials.
       await this.credentials.invalidate();
-      // Admins' webhooks receive the admin events.
-      if (dto.role !== undefined) await this.outbox.subscriptionsChanged();
+      // Admins' webhooks receive the admin events; a disabled user's webhooks receive nothing.
+      if (dto.role !== undefined || dto.disabled !== undefined)
+        await this.outbox.subscriptionsChanged();
       return result;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);

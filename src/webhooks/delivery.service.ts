@@ -4,6 +4,7 @@ import { DataSource, LessThanOrEqual } from 'typeorm';
 
 import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
+import { SecretBox, SecretDecryptionError } from '../core/secrets/secret-box';
 import { MetricsService } from '../metrics/metrics.service';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
@@ -20,6 +21,7 @@ const RECONCILE_BATCH = 500;
 interface Claimed {
   delivery: Pick<WebhookDeliveryEntity, 'id' | 'webhookId' | 'attempts' | 'maxAttempts'>;
   webhook: Pick<WebhookEntity, 'url' | 'secret' | 'active'>;
+  ownerDisabled: boolean;
   event: Pick<WebhookEventEntity, 'id' | 'payload'>;
 }
 
@@ -30,6 +32,7 @@ interface ClaimedRow {
   url: string;
   secret: string;
   active: boolean;
+  owner_disabled: boolean;
   event_id: string;
   payload: string;
 }
@@ -44,20 +47,24 @@ export class DeliveryService {
     private readonly outbox: OutboxService,
     private readonly env: EnvService,
     private readonly metrics: MetricsService,
+    private readonly secrets: SecretBox,
   ) {}
 
   /** Makes the next attempt if the delivery is due; a job for an attempt already made does nothing. */
   async attempt(deliveryId: string): Promise<void> {
     const claimed = await this.claim(deliveryId);
     if (!claimed) return;
-    const { delivery, webhook, event } = claimed;
-    if (!webhook.active) {
-      // Switched off since the event: the delivery ends here rather than being retried for a day.
+    const { delivery, webhook, event, ownerDisabled } = claimed;
+    if (!webhook.active || ownerDisabled) {
+      // Switched off, or its owner disabled, since the event: the delivery ends here (failed,
+      // nothing sent) rather than being retried for a day.
       const off = {
         success: false,
         statusCode: null,
         durationMs: 0,
-        error: 'the webhook is disabled',
+        error: ownerDisabled
+          ? 'not sent: the owner of the webhook is disabled'
+          : 'the webhook is disabled',
         responseBody: null,
       };
       await this.record({ ...delivery, maxAttempts: delivery.attempts }, off);
@@ -75,11 +82,11 @@ export class DeliveryService {
       const [rows] = (await this.db.query(
         `UPDATE "webhook_deliveries" d
          SET "attempts" = d."attempts" + 1, "next_attempt_at" = $2, "updated_at" = $3
-         FROM "webhooks" w, "webhook_events" e
+         FROM "webhooks" w, "webhook_events" e, "users" u
          WHERE d."id" = $1 AND d."status" = 'pending' AND d."next_attempt_at" <= $4
-           AND w."id" = d."webhook_id" AND e."id" = d."event_id"
+           AND w."id" = d."webhook_id" AND e."id" = d."event_id" AND u."id" = w."user_id"
          RETURNING d."webhook_id", d."attempts", d."max_attempts", w."url", w."secret", w."active",
-           e."id" AS "event_id", e."payload"`,
+           u."disabled" AS "owner_disabled", e."id" AS "event_id", e."payload"`,
         [deliveryId, lease, new Date(now), now],
       )) as [ClaimedRow[], number];
       const row = rows[0];
@@ -92,6 +99,7 @@ export class DeliveryService {
           maxAttempts: row.max_attempts,
         },
         webhook: { url: row.url, secret: row.secret, active: row.active },
+        ownerDisabled: row.owner_disabled,
         event: { id: row.event_id, payload: row.payload },
       };
     }
@@ -110,11 +118,18 @@ export class DeliveryService {
     const delivery = await this.db
       .createQueryBuilder(WebhookDeliveryEntity, 'd')
       .innerJoinAndSelect('d.webhook', 'w')
+      .innerJoin('w.user', 'u')
+      .addSelect(['u.id', 'u.disabled'])
       .innerJoinAndSelect('d.event', 'e')
       .where('d.id = :id', { id: deliveryId })
       .getOne();
-    if (!delivery?.webhook || !delivery.event) return null;
-    return { delivery, webhook: delivery.webhook, event: delivery.event };
+    if (!delivery?.webhook?.user || !delivery.event) return null;
+    return {
+      delivery,
+      webhook: delivery.webhook,
+      ownerDisabled: delivery.webhook.user.disabled,
+      event: delivery.event,
+    };
   }
 
   /** POST /webhooks/:id/test: one attempt now, never retried. */
@@ -128,10 +143,19 @@ export class DeliveryService {
     return result;
   }
 
-  private send(webhook: Claimed['webhook'], event: Claimed['event']): Promise<SendResult> {
+  private async send(webhook: Claimed['webhook'], event: Claimed['event']): Promise<SendResult> {
+    let secret: string;
+    try {
+      secret = this.secrets.open(webhook.secret);
+    } catch (err) {
+      if (!(err instanceof SecretDecryptionError)) throw err;
+      this.logger.error(`Cannot sign event ${event.id}: ${err.message}`);
+      const error = `not sent: ${err.message}`;
+      return { success: false, statusCode: null, durationMs: 0, error, responseBody: null };
+    }
     return sendWebhook({
       url: webhook.url,
-      secret: webhook.secret,
+      secret,
       eventId: event.id,
       payload: event.payload,
       timeoutMs: this.env.get('WEBHOOK_TIMEOUT_MS'),

@@ -175,7 +175,10 @@ export class OutboxService {
     return deliveries.map((d) => ({ id: d.id, attempt: 1 }));
   }
 
-  /** The active webhooks of each audience key (a user id, or 'admins'), in one query. */
+  /**
+   * The active webhooks of each audience key (a user id, or 'admins'), in one query. A disabled
+   * owner's webhooks receive nothing, whichever the audience.
+   */
   private async load(tx: EntityManager, keys: string[]): Promise<Map<string, Subscriber[]>> {
     const userIds = keys.filter((k) => k !== 'admins');
     const admins = keys.includes('admins');
@@ -184,17 +187,17 @@ export class OutboxService {
       .select('w.id', 'id')
       .addSelect('w.events', 'events')
       .addSelect('w.user_id', 'user_id')
-      .where('w.active = :active', { active: true });
+      .addSelect('u.role', 'role')
+      .innerJoin(UserEntity, 'u', 'u.id = w.user_id')
+      .where('w.active = :active', { active: true })
+      .andWhere('u.disabled = :disabled', { disabled: false });
     if (admins) {
-      query
-        .addSelect('u.role', 'role')
-        .innerJoin(UserEntity, 'u', 'u.id = w.user_id')
-        .andWhere(
-          new Brackets((q) => {
-            q.where('u.role = :role', { role: 'admin' });
-            if (userIds.length > 0) q.orWhere('w.user_id IN (:...userIds)', { userIds });
-          }),
-        );
+      query.andWhere(
+        new Brackets((q) => {
+          q.where('u.role = :role', { role: 'admin' });
+          if (userIds.length > 0) q.orWhere('w.user_id IN (:...userIds)', { userIds });
+        }),
+      );
     } else {
       query.andWhere('w.user_id IN (:...userIds)', { userIds });
     }

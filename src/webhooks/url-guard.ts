@@ -1,38 +1,50 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
-/** Loopback, private, link-local (cloud metadata), unique-local, CGNAT, multicast and reserved ranges. */
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv6');
-}
+import ipaddr from 'ipaddr.js';
+
+/** Loopback, private, link-local (cloud metadata), CGNAT, multicast, broadcast and reserved IPv4 ranges. */
+const BLOCKED_V4 = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.88.99.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+].map((c) => ipaddr.IPv4.parseCIDR(c));
+
+/**
+ * IPv6: unspecified and loopback (both inside the IPv4-compatible ::/96), IPv4-mapped and
+ * IPv4-translated, NAT64, discard, Teredo, documentation, 6to4, unique-local, link-local, the
+ * deprecated site-local, multicast. The ranges that embed an IPv4 address are refused whole:
+ * the embedded address may be private, and a public one has a plain IPv4 URL.
+ */
+const BLOCKED_V6 = [
+  '::/96',
+  '::ffff:0:0/96',
+  '::ffff:0:0:0/96',
+  '64:ff9b::/96',
+  '64:ff9b:1::/48',
+  '100::/64',
+  '2001::/32',
+  '2001:db8::/32',
+  '2002::/16',
+  'fc00::/7',
+  'fe80::/10',
+  'fec0::/10',
+  'ff00::/8',
+].map((c) => ipaddr.IPv6.parseCIDR(c));
+
+const ALLOW_HINT = 'set WEBHOOK_ALLOW_PRIVATE_URLS=true to allow it for local testing';
 
 export interface ResolvedTarget {
   url: URL;
@@ -46,18 +58,15 @@ export class UnsafeUrlError extends Error {}
 export class UnresolvableHostError extends UnsafeUrlError {}
 
 export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family !== 6) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return blocked.check(mapped[1], 'ipv4');
-  // ::ffff:7f00:1 is 127.0.0.1 written in hex.
-  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hexMapped) {
-    const n = (parseInt(hexMapped[1], 16) << 16) | parseInt(hexMapped[2], 16);
-    return blocked.check([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'), 'ipv4');
+  // Anything that is not a plain address (or that the parser does not know) is refused.
+  if (!isIP(address) || !ipaddr.isValid(address)) return true;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') {
+    const v4 = parsed as ipaddr.IPv4;
+    return BLOCKED_V4.some((range) => v4.match(range));
   }
-  return blocked.check(address, 'ipv6');
+  const v6 = parsed as ipaddr.IPv6;
+  return BLOCKED_V6.some((range) => v6.match(range));
 }
 
 /**
@@ -91,7 +100,7 @@ export async function resolveTarget(raw: string, allowPrivate: boolean): Promise
     const bad = addresses.find((a) => isPrivateAddress(a.address));
     if (bad)
       throw new UnsafeUrlError(
-        `the host resolves to a private or reserved address (${bad.address})`,
+        `the host resolves to a private or reserved address (${bad.address}); ${ALLOW_HINT}`,
       );
   }
   return { url, address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };

@@ -1,14 +1,18 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { EnvService } from '../core/env/env.service';
+import { SecretBox } from '../core/secrets/secret-box';
 import { DeliveryService } from './delivery.service';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
 import { WebhookDeliveriesProcessor } from './jobs/webhook-deliveries.processor';
+import { WebhookHousekeepingProcessor } from './jobs/webhook-housekeeping.processor';
 import { OutboxService } from './outbox.service';
 import { SubscriptionCache } from './subscription-cache';
+import { WebhookHousekeepingService } from './webhook-housekeeping.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
@@ -33,7 +37,14 @@ export class WebhooksModule {
         SubscriptionCache,
         DeliveryService,
         WebhooksService,
-        ...(worker ? [WebhookDeliveriesProcessor] : []),
+        {
+          provide: SecretBox,
+          useFactory: (env: EnvService) => new SecretBox(env.get('secretsKeys')),
+          inject: [EnvService],
+        },
+        ...(worker
+          ? [WebhookDeliveriesProcessor, WebhookHousekeepingService, WebhookHousekeepingProcessor]
+          : []),
       ],
       exports: [OutboxService],
     };

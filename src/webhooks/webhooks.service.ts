@@ -11,6 +11,8 @@ import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
+import { SecretBox } from '../core/secrets/secret-box';
+import { UserEntity } from '../users/entities/user.entity';
 import { DeliveryService } from './delivery.service';
 import type {
   AttemptResponseDto,
@@ -44,23 +46,39 @@ export class WebhooksService {
     private readonly delivery: DeliveryService,
     private readonly outbox: OutboxService,
     private readonly env: EnvService,
+    private readonly secrets: SecretBox,
   ) {}
 
   async create(actor: Principal, dto: CreateWebhookDto): Promise<WebhookResponseDto> {
     this.checkEvents(actor, dto.events);
     await this.checkUrl(dto.url);
-    const hook = await this.hooks.save(
-      this.hooks.create({
-        userId: actor.userId,
-        url: dto.url,
-        events: [...new Set(dto.events)],
-        description: dto.description ?? '',
-        active: true,
-        secret: newSecret(),
-      }),
-    );
+    const secret = newSecret();
+    const max = this.env.get('MAX_WEBHOOKS_PER_USER');
+    const hook = await inTransaction(this.db, async (tx) => {
+      // The owner's row is locked so that two creates at once cannot both pass the cap.
+      if (this.db.options.type === 'postgres')
+        await tx.findOne(UserEntity, {
+          where: { id: actor.userId },
+          lock: { mode: 'pessimistic_write' },
+        });
+      if ((await tx.countBy(WebhookEntity, { userId: actor.userId })) >= max)
+        throw new AppException(
+          ErrorCode.CONFLICT,
+          `At most ${max} webhooks per user (MAX_WEBHOOKS_PER_USER); delete one first`,
+        );
+      return tx.save(
+        tx.create(WebhookEntity, {
+          userId: actor.userId,
+          url: dto.url,
+          events: [...new Set(dto.events)],
+          description: dto.description ?? '',
+          active: true,
+          secret: this.secrets.seal(secret),
+        }),
+      );
+    });
     await this.outbox.subscriptionsChanged();
-    return this.toResponse(hook, true);
+    return this.toResponse(hook, secret);
   }
 
   async list(actor: Principal, query: ListQueryDto): Promise<Page<WebhookResponseDto>> {
@@ -71,14 +89,14 @@ export class WebhooksService {
       skip: query.offset,
     });
     return page(
-      rows.map((h) => this.toResponse(h, false)),
+      rows.map((h) => this.toResponse(h)),
       total,
       query,
     );
   }
 
   async get(actor: Principal, id: string): Promise<WebhookResponseDto> {
-    return this.toResponse(await this.findOwned(actor, id), false);
+    return this.toResponse(await this.findOwned(actor, id));
   }
 
   async update(actor: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookResponseDto> {
@@ -91,7 +109,7 @@ export class WebhooksService {
     if (dto.description !== undefined) hook.description = dto.description;
     const saved = await this.hooks.save(hook);
     await this.outbox.subscriptionsChanged();
-    return this.toResponse(saved, false);
+    return this.toResponse(saved);
   }
 
   async remove(actor: Principal, id: string): Promise<void> {
@@ -102,8 +120,9 @@ export class WebhooksService {
 
   async rotateSecret(actor: Principal, id: string): Promise<WebhookResponseDto> {
     const hook = await this.findOwned(actor, id);
-    hook.secret = newSecret();
-    return this.toResponse(await this.hooks.save(hook), true);
+    const secret = newSecret();
+    hook.secret = this.secrets.seal(secret);
+    return this.toResponse(await this.hooks.save(hook), secret);
   }
 
   async listDeliveries(
@@ -258,14 +277,15 @@ export class WebhooksService {
     }
   }
 
-  private toResponse(hook: WebhookEntity, withSecret: boolean): WebhookResponseDto {
+  /** `secret` is given (in clear) only on create and rotate-secret. */
+  private toResponse(hook: WebhookEntity, secret?: string): WebhookResponseDto {
     return {
       id: hook.id,
       url: hook.url,
       events: hook.events,
       description: hook.description,
       active: hook.active,
-      ...(withSecret ? { secret: hook.secret } : {}),
+      ...(secret !== undefined ? { secret } : {}),
       created_at: hook.createdAt,
       updated_at: hook.updatedAt,
     };

@@ -207,6 +207,21 @@ export class EnvSchema {
   WEBHOOK_CONCURRENCY = 10;
 
   @Type(() => Number)
+  @IsInt({ message: 'MAX_WEBHOOKS_PER_USER must be an integer' })
+  @Min(1)
+  MAX_WEBHOOKS_PER_USER = 20;
+
+  @Type(() => Number)
+  @IsInt({ message: 'WEBHOOK_EVENT_RETENTION_DAYS must be an integer' })
+  @Min(1)
+  WEBHOOK_EVENT_RETENTION_DAYS = 30;
+
+  /** Keys that encrypt webhook secrets at rest, newest first; checked in env.ts. */
+  @IsOptional()
+  @IsString()
+  SECRETS_KEY?: string;
+
+  @Type(() => Number)
   @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer' })
   @Min(1)
   RATE_LIMIT_PER_MINUTE = 600;
@@ -231,4 +246,5 @@ export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
   'OPENAI_API_KEY',
   'PROVIDERS_FILE',
   'METRICS_TOKEN',
+  'SECRETS_KEY',
 ]);

@@ -105,4 +105,19 @@ describe(loadEnv.name, () => {
     const found = problems({ JWT_SECRET: 'topsecret', REDIS_URL: 'http://user:pw@x' });
     expect(found.join('\n')).not.toMatch(/topsecret|pw@x/);
   });
+
+  it('reads SECRETS_KEY as 32-byte keys, hex or base64, newest first', () => {
+    const hex = 'ab'.repeat(32);
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadEnv({}, false).secretsKeys).toEqual([]);
+    expect(loadEnv({ SECRETS_KEY: `${hex}, ${b64}` }, false).secretsKeys).toEqual([
+      Buffer.alloc(32, 0xab),
+      Buffer.alloc(32, 7),
+    ]);
+    for (const bad of ['short', `${hex}ab`, Buffer.alloc(16).toString('base64'), `${hex},`]) {
+      const found = problems({ SECRETS_KEY: bad });
+      expect(found).toEqual([expect.stringMatching(/^SECRETS_KEY must be a comma-separated list/)]);
+      expect(found[0]).not.toContain(bad);
+    }
+  });
 });

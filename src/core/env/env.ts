@@ -16,6 +16,8 @@ export interface Env extends Readonly<
   readonly DB_MIGRATE: boolean;
   readonly ECHO_MODEL: boolean;
   readonly WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
+  /** SECRETS_KEY decoded: 32-byte AES keys, newest first; empty when unset. */
+  readonly secretsKeys: Buffer[];
   /** Delays before each webhook retry, in ms. */
   readonly webhookRetryDelaysMs: number[];
   /** The whole environment, for variables a providers file names for its keys. */
@@ -50,6 +52,21 @@ function parseDelayMs(value: string): number {
 function parseSize(value: string): number {
   const m = /^(\d+)(b|kb|mb)?$/i.exec(value)!;
   return Number(m[1]) * UNIT_BYTES[(m[2] || 'b').toLowerCase()];
+}
+
+const SECRETS_KEY_FORMAT =
+  'SECRETS_KEY must be a comma-separated list (newest first) of 32-byte keys, each 64 hex characters or 44 base64 characters (openssl rand -base64 32)';
+
+/** Each key as 64 hex characters or the base64 of 32 bytes; null when any is neither. */
+function parseSecretsKeys(raw: string | undefined): Buffer[] | null {
+  if (!raw) return [];
+  const keys: Buffer[] = [];
+  for (const part of raw.split(',').map((k) => k.trim())) {
+    if (/^[0-9a-f]{64}$/i.test(part)) keys.push(Buffer.from(part, 'hex'));
+    else if (/^[A-Za-z0-9+/]{43}=$/.test(part)) keys.push(Buffer.from(part, 'base64'));
+    else return null;
+  }
+  return keys;
 }
 
 function flatten(errors: ValidationError[]): string[] {
@@ -113,6 +130,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
   if (Boolean(schema.ADMIN_EMAIL) !== Boolean(schema.ADMIN_PASSWORD)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
+  const secretsKeys = parseSecretsKeys(schema.SECRETS_KEY);
+  if (!secretsKeys) problems.push(SECRETS_KEY_FORMAT);
   if (problems.length > 0) throw new EnvValidationError(problems);
 
   return Object.freeze({
@@ -123,6 +142,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
     webhookRetryDelaysMs: schema.WEBHOOK_RETRY_SCHEDULE.split(',').map((d) =>
       parseDelayMs(d.trim()),
     ),
+    secretsKeys: secretsKeys!,
     variables: variables(source),
     ADMIN_EMAIL: schema.ADMIN_EMAIL?.toLowerCase(),
     database: deriveDatabase(schema.DATABASE_URL),

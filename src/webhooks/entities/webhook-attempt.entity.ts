@@ -4,6 +4,7 @@ import { WebhookDeliveryEntity } from './webhook-delivery.entity';
 
 @Entity({ name: 'webhook_attempts' })
 @Index('ix_webhook_attempts_delivery', ['deliveryId', 'attempt'])
+@Index('ix_webhook_attempts_created', ['createdAt'])
 export class WebhookAttemptEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

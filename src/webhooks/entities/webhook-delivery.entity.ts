@@ -13,6 +13,7 @@ const epochMs = {
 @Entity({ name: 'webhook_deliveries' })
 @Index('ix_webhook_deliveries_webhook_created', ['webhookId', 'createdAt', 'id'])
 @Index('ix_webhook_deliveries_due', ['status', 'nextAttemptAt'])
+@Index('ix_webhook_deliveries_event', ['eventId', 'status'])
 export class WebhookDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,7 +1,8 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** One event as delivered: its id stays the same across every retry (at-least-once). */
 @Entity({ name: 'webhook_events' })
+@Index('ix_webhook_events_created', ['createdAt'])
 export class WebhookEventEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;

@@ -28,7 +28,10 @@ export class WebhookEntity extends TimestampedEntity {
   @Column({ type: 'boolean', default: true })
   active: boolean;
 
-  /** Needed in clear to sign deliveries; shown only at creation and rotation. */
+  /**
+   * Needed in clear to sign deliveries; shown only at creation and rotation. With SECRETS_KEY set,
+   * stored sealed (`enc:v1:…`, 95 characters for a whsec_ secret).
+   */
   @Column({ type: 'varchar', length: 100 })
   secret: string;
 }
