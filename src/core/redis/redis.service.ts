@@ -10,7 +10,12 @@ export class RedisService implements OnApplicationShutdown {
 
   constructor(env: EnvService) {
     this.client = new Redis(env.get('redis').url, {
+      // While Redis is away a command fails at once instead of waiting in ioredis' offline queue,
+      // and one sent to a Redis that stopped answering gives up after the command timeout.
+      enableOfflineQueue: false,
+      commandTimeout: env.get('REDIS_COMMAND_TIMEOUT_MS'),
       maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
       connectTimeout: 3000,
       lazyConnect: false,
       keyPrefix: 'openclaw:',

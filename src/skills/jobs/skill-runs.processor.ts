@@ -10,6 +10,8 @@ import { ScriptLauncher } from '../runner/script-launcher';
 import { bwrapProblem, Sandbox } from '../runner/script-runner';
 import { SkillRunsService } from '../skill-runs.service';
 
+const STOPPED_REASON = 'the worker running this skill stopped before it finished';
+
 /**
  * The `skill-runs` worker, loaded only where ROLE includes the worker. Built by hand rather than
  * with @Processor so its lock and stall settings can come from the validated environment.
@@ -44,14 +46,18 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
       this.logger.log('Skills run without a sandbox (set SKILL_SANDBOX=bwrap to isolate them)');
     }
     const stallMs = this.env.get('SKILL_STALLED_INTERVAL_MS');
+    // A dead worker's lock lapses after lockDuration and the next stalled check (every stallMs)
+    // catches it: noticed within lockDuration + stallMs, at most two intervals.
+    const lockMs = Math.max(Math.round(stallMs / 2), Math.min(stallMs, 1000));
     this.worker = new Worker<SkillRunJob>(SKILL_RUNS_QUEUE, (job) => this.process(job), {
       connection: bullConnection(this.env.get('REDIS_URL')),
       prefix: QUEUE_PREFIX,
       concurrency: this.env.get('SKILL_CONCURRENCY'),
-      // A killed worker's job is seen as stalled and run again once; a second stall fails it.
-      lockDuration: stallMs,
+      // A killed worker's job is failed at its first stall, never run again: scripts are not
+      // assumed idempotent (SPEC §8). The run ends `failed` through onFailed.
+      lockDuration: lockMs,
       stalledInterval: stallMs,
-      maxStalledCount: 1,
+      maxStalledCount: 0,
     });
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
     this.worker.on('error', (error) => this.logger.error(`Worker error: ${error.message}`));
@@ -60,6 +66,12 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   private async process(job: Job<SkillRunJob>): Promise<void> {
     const started = await this.runs.start(job.data.runId);
     if (!started) return;
+    if ('notQueued' in started) {
+      // Handed out again after the worker that started it died: its script is not run twice.
+      if (started.notQueued.status === 'running')
+        await this.runs.fail(started.notQueued.id, STOPPED_REASON);
+      return;
+    }
     try {
       const result = await this.launcher.run({
         runId: started.run.id,
@@ -85,7 +97,7 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   private async onFailed(job: Job<SkillRunJob> | undefined, error: Error): Promise<void> {
     if (!job) return;
     const reason = /stalled/i.test(error.message)
-      ? 'the worker running this skill stopped before it finished'
+      ? STOPPED_REASON
       : 'the run could not be completed because of a server error';
     await this.runs
       .fail(job.data.runId, reason)
