@@ -67,9 +67,9 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
     const started = await this.runs.start(job.data.runId);
     if (!started) return;
     if ('notQueued' in started) {
-      // Handed out again after the worker that started it died: its script is not run twice.
-      if (started.notQueued.status === 'running')
-        await this.runs.fail(started.notQueued.id, STOPPED_REASON);
+      // A second job for a run already taken (re-enqueued after Redis lost the first): the script
+      // runs once. A dead worker's own job never comes back here: it fails at its first stall.
+      this.logger.warn(`Run ${job.data.runId} is ${started.notQueued.status}, not run again`);
       return;
     }
     try {
