@@ -46,9 +46,11 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
       this.logger.log('Skills run without a sandbox (set SKILL_SANDBOX=bwrap to isolate them)');
     }
     const stallMs = this.env.get('SKILL_STALLED_INTERVAL_MS');
-    // A dead worker's lock lapses after lockDuration and the next stalled check (every stallMs)
-    // catches it: noticed within lockDuration + stallMs, at most two intervals.
-    const lockMs = Math.max(Math.round(stallMs / 2), Math.min(stallMs, 1000));
+    // A dead worker's lock lapses within lockMs; checks run every checkMs, but one worker's check
+    // can put off another's by up to one more: noticed within lockMs + 2 × checkMs ≤ 2 × stallMs.
+    // The lock stays at least 1 s so a busy event loop is not taken for a dead worker.
+    const checkMs = Math.round(stallMs / 2);
+    const lockMs = Math.max(checkMs, Math.min(stallMs, 1000));
     this.worker = new Worker<SkillRunJob>(SKILL_RUNS_QUEUE, (job) => this.process(job), {
       connection: bullConnection(this.env.get('REDIS_URL')),
       prefix: QUEUE_PREFIX,
@@ -56,7 +58,7 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
       // A killed worker's job is failed at its first stall, never run again: scripts are not
       // assumed idempotent (SPEC §8). The run ends `failed` through onFailed.
       lockDuration: lockMs,
-      stalledInterval: stallMs,
+      stalledInterval: checkMs,
       maxStalledCount: 0,
     });
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
