@@ -1,11 +1,11 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 
 import { EnvService } from '../env/env.service';
 
 /** The shared Redis connection for counters and health (BullMQ keeps its own). */
 @Injectable()
-export class RedisService implements OnApplicationShutdown {
+export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly client: Redis;
 
   constructor(env: EnvService) {
@@ -22,6 +22,20 @@ export class RedisService implements OnApplicationShutdown {
     });
     // Errors surface through commands and health checks; an unhandled 'error' event would crash.
     this.client.on('error', () => undefined);
+  }
+
+  /** Without an offline queue, commands sent before the first connection would fail: wait for it (bounded). */
+  async onModuleInit(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    await new Promise<void>((resolve) => {
+      onReady = resolve;
+      this.client.once('ready', resolve);
+      timer = setTimeout(resolve, 3000);
+    });
+    clearTimeout(timer);
+    if (onReady) this.client.off('ready', onReady);
   }
 
   async ping(timeoutMs = 1500): Promise<void> {
