@@ -190,8 +190,8 @@ export class SkillRunsService implements OnModuleDestroy {
   }
 
   /**
-   * Marks a queued run running; null when it no longer exists (its skill was deleted) or is not
-   * queued any more: a job handed out again after its worker died must not run the script twice.
+   * Marks a queued run running; null when it no longer exists (its skill was deleted), `notQueued`
+   * when another job already took it (one re-enqueued after Redis lost the first): one script run.
    * Retried while the database is unreachable, so a run is never left behind by an outage.
    */
   async start(runId: string): Promise<StartedRun | { notQueued: SkillRunEntity } | null> {

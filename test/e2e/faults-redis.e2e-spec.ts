@@ -78,6 +78,8 @@ describe('Redis outages (SPEC §11 Faults, §8, §9)', () => {
     const ready = await http().get('/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    // The queues' own connections are checked too, not only the shared client.
+    expect(ready.body.error.details.checks.queues.status).toBe('down');
 
     const sessions: string[] = [];
     for (let i = 0; i < 5; i++) {
