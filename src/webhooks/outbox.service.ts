@@ -110,8 +110,8 @@ export class OutboxService {
   }
 
   /** After commit. If Redis is down the rows stay pending and the reconciler sends them later. */
-  async dispatch(pending: PendingDeliveries, delayMs = 0): Promise<void> {
-    if (pending.length === 0) return;
+  async dispatch(pending: PendingDeliveries, delayMs = 0): Promise<boolean> {
+    if (pending.length === 0) return true;
     try {
       const adding = this.queue.addBulk(
         pending.map((p) => ({
@@ -126,10 +126,12 @@ export class OutboxService {
         })),
       );
       await withTimeout(adding, this.env.get('REDIS_COMMAND_TIMEOUT_MS'), 'Enqueueing deliveries');
+      return true;
     } catch (err) {
       this.logger.warn(
         `Could not enqueue ${pending.length} deliveries (the reconciler will): ${(err as Error).message}`,
       );
+      return false;
     }
   }
 
