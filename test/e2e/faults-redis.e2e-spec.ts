@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { FaultCluster, FINISHED, Run } from '../support/fault-cluster';
 import { PrivateRedis, startPrivateRedis } from '../support/private-redis';
+import type { ServerProcess } from '../support/server-process';
 import { resetDatabase } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, testEnv } from '../support/test-env';
 import { sleep, until } from '../support/wait';
@@ -28,6 +29,7 @@ describe('Redis outages (SPEC §11 Faults, §8, §9)', () => {
   let redis: PrivateRedis;
   let cluster: FaultCluster;
   let rx: WebhookReceiver;
+  let worker: ServerProcess;
 
   beforeAll(async () => {
     if (process.env.DATABASE_URL) await resetDatabase(testEnv({ DATABASE_URL: databaseUrl }));
@@ -45,7 +47,7 @@ describe('Redis outages (SPEC §11 Faults, §8, §9)', () => {
       RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
     });
     await cluster.startApi();
-    await cluster.startWorker();
+    worker = await cluster.startWorker();
   }, 60_000);
 
   afterAll(async () => {
@@ -173,5 +175,36 @@ describe('Redis outages (SPEC §11 Faults, §8, §9)', () => {
     expect(runs.filter((r) => r.status === 'succeeded').length).toBeGreaterThanOrEqual(18);
     for (const r of runs.filter((x) => x.status !== 'succeeded')) expect(r.stderr).toMatch(/\S/);
     expect(Date.now() - started).toBeLessThan(40_000);
+  }, 60_000);
+
+  it('a running run whose worker died and whose job Redis lost ends failed with the reason once its timeout and grace have passed', async () => {
+    const skill = await cluster.createSkill('sleep 20', 2000);
+    const location = await cluster.enqueue(skill);
+    await until(
+      'the run to start',
+      async () => (await cluster.run(location))?.status === 'running',
+      10_000,
+    );
+    worker.proc.kill('SIGKILL');
+    await worker.exited;
+    await redis.stop();
+    await redis.start();
+    worker = await cluster.startWorker();
+
+    // started_at + timeout_ms (2 s) + 4 × SKILL_STALLED_INTERVAL_MS + SKILL_RECONCILE_INTERVAL_MS (5 s), one pass later.
+    const run = await until(
+      'the lost run to end',
+      async () => {
+        const r = await cluster.run(location);
+        return r && FINISHED.includes(r.status) && r;
+      },
+      20_000,
+      250,
+    );
+    expect(run.status).toBe('failed');
+    expect(run.stderr).toMatch(/lost by the queue/);
+    const ranFor = Date.parse(run.finished_at!) - Date.parse(run.started_at!);
+    expect(ranFor).toBeGreaterThanOrEqual(7000);
+    expect(ranFor).toBeLessThan(7000 + 2 * 1000 + 15_000);
   }, 60_000);
 });
