@@ -12,6 +12,7 @@ import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { HealthLiveDto, HealthReadyDto } from './dto/health.dto';
+import { QueueHealthIndicator } from './queue.health';
 import { RedisHealthIndicator } from './redis.health';
 
 @Public()
@@ -21,6 +22,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly queues: QueueHealthIndicator,
   ) {}
 
   /** The process is up and its event loop answers. */
@@ -44,6 +46,7 @@ export class HealthController {
       return await this.health.check([
         () => this.db.pingCheck('database', { timeout: 1500 }),
         () => this.redis.isHealthy('redis'),
+        () => this.queues.isHealthy('queues'),
       ]);
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;

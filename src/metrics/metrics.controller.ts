@@ -10,6 +10,7 @@ import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from '../core/queue/queues';
+import { withTimeout } from '../core/queue/redis-connection';
 import { MetricsService } from './metrics.service';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -57,7 +58,12 @@ export class MetricsController {
 
   private async collectQueues(): Promise<void> {
     for (const queue of [this.skillRuns, this.deliveries]) {
-      const counts = await queue.getJobCounts(...STATES).catch(() => null);
+      // Bounded: before its first connection a Queue would wait for Redis indefinitely.
+      const counts = await withTimeout(
+        queue.getJobCounts(...STATES),
+        this.env.get('REDIS_COMMAND_TIMEOUT_MS'),
+        'Counting jobs',
+      ).catch(() => null);
       if (!counts) continue;
       for (const state of STATES)
         this.metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import { rateLimitUnchecked } from '../core/redis/rate-limit-unchecked';
 import { RedisService } from '../core/redis/redis.service';
 
 /** Counters kept in Redis, so every replica exports the same cluster-wide totals. */
@@ -65,6 +66,7 @@ export class MetricsService {
 
   constructor(private readonly redis: RedisService) {
     collectDefaultMetrics({ register: this.registry, prefix: 'openclaw_' });
+    this.registry.registerMetric(rateLimitUnchecked);
   }
 
   /** A provider call's tokens, by model and direction. */

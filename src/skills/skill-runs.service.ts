@@ -7,13 +7,14 @@ import { Queue, QueueEvents } from 'bullmq';
 import { EntityManager, In, Not, Repository } from 'typeorm';
 
 import type { Principal } from '../core/auth/principal';
+import { untilAvailable } from '../core/database/until-available';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { QUEUE_PREFIX, SKILL_RUN_JOB, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
-import { bullConnection } from '../core/queue/redis-connection';
+import { bullConnection, withTimeout } from '../core/queue/redis-connection';
 import { MetricsService } from '../metrics/metrics.service';
 import { Emit, OutboxService } from '../webhooks/outbox.service';
 import type { EventType } from '../webhooks/webhook-events';
@@ -102,17 +103,33 @@ export class SkillRunsService implements OnModuleDestroy {
     // Every column is set here, so one INSERT (save() adds a transaction and a read back).
     await this.runs.insert(entity);
     const run = entity;
-    await this.queue.add(
-      SKILL_RUN_JOB,
-      { runId: run.id },
-      {
-        jobId: run.id,
-        attempts: 1,
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 24 * 3600, count: 5000 },
+    const queued = await this.addJob(run.id).then(
+      () => true,
+      (err: Error) => {
+        // The row is the truth: the run reconciler enqueues it once Redis answers again.
+        this.logger.warn(`Run ${run.id} not enqueued (the reconciler will): ${err.message}`);
+        return false;
       },
     );
-    return { run, skill };
+    return { run, skill, queued };
+  }
+
+  /** The run's job, with the run's id as job id so a re-enqueue never makes a second one. */
+  addJob(runId: string): Promise<unknown> {
+    return withTimeout(
+      this.queue.add(
+        SKILL_RUN_JOB,
+        { runId },
+        {
+          jobId: runId,
+          attempts: 1,
+          removeOnComplete: { age: 3600, count: 1000 },
+          removeOnFail: { age: 24 * 3600, count: 5000 },
+        },
+      ),
+      this.env.get('REDIS_COMMAND_TIMEOUT_MS'),
+      'Enqueueing a run',
+    );
   }
 
   /** Waits for the worker up to SKILL_RUN_WAIT_MS, then answers the run as it stands. */
@@ -122,11 +139,16 @@ export class SkillRunsService implements OnModuleDestroy {
     params: Record<string, unknown> | undefined,
     wait: boolean,
   ) {
-    const { run, skill } = await this.enqueue(actor, name, params);
+    const { run, skill, queued } = await this.enqueue(actor, name, params);
     const waitMs = this.env.get('SKILL_RUN_WAIT_MS');
-    // Not waiting: the run as just queued, without reading it back.
-    if (!wait || waitMs <= 0) return { run: this.toResponse(run, skill.name), finished: false };
-    const job = await this.queue.getJob(run.id);
+    // Not waiting (or Redis is away): the run as just queued, without reading it back.
+    if (!wait || waitMs <= 0 || !queued)
+      return { run: this.toResponse(run, skill.name), finished: false };
+    const job = await withTimeout(
+      this.queue.getJob(run.id),
+      this.env.get('REDIS_COMMAND_TIMEOUT_MS'),
+      'Looking up a run job',
+    ).catch(() => undefined);
     if (job) await job.waitUntilFinished(this.queueEvents(), waitMs).catch(() => undefined);
     const current = (await this.runs.findOneBy({ id: run.id })) ?? run;
     return {
@@ -167,19 +189,34 @@ export class SkillRunsService implements OnModuleDestroy {
     return this.toResponse(run, skill.name);
   }
 
-  /** Marks the run running; null when it no longer exists (its skill was deleted). */
-  async start(runId: string): Promise<StartedRun | null> {
-    // One query with the join (findOne with relations adds a second, DISTINCT one).
-    const run = await this.runs
-      .createQueryBuilder('r')
-      .innerJoinAndSelect('r.skill', 's')
-      .where('r.id = :id', { id: runId })
-      .getOne();
-    if (!run?.skill) return null;
-    run.status = 'running';
-    run.startedAt = new Date();
-    await this.runs.update({ id: runId }, { status: 'running', startedAt: run.startedAt });
-    return { run, skill: run.skill };
+  /**
+   * Marks a queued run running; null when it no longer exists (its skill was deleted), `notQueued`
+   * when another job already took it (one re-enqueued after Redis lost the first): one script run.
+   * Retried while the database is unreachable, so a run is never left behind by an outage.
+   */
+  async start(runId: string): Promise<StartedRun | { notQueued: SkillRunEntity } | null> {
+    return untilAvailable(
+      async () => {
+        // One query with the join (findOne with relations adds a second, DISTINCT one).
+        const run = await this.runs
+          .createQueryBuilder('r')
+          .innerJoinAndSelect('r.skill', 's')
+          .where('r.id = :id', { id: runId })
+          .getOne();
+        if (!run?.skill) return null;
+        const startedAt = new Date();
+        const taken = await this.runs.update(
+          { id: runId, status: 'queued' },
+          { status: 'running', startedAt },
+        );
+        if (!taken.affected) return { notQueued: run };
+        run.status = 'running';
+        run.startedAt = startedAt;
+        return { run, skill: run.skill };
+      },
+      this.logger,
+      `Starting run ${runId}`,
+    );
   }
 
   async finish({ run, skill }: StartedRun, result: ScriptResult): Promise<void> {
@@ -195,16 +232,24 @@ export class SkillRunsService implements OnModuleDestroy {
     const finished: SkillRunEntity = { ...run, ...changes };
     const type = finishedEvent(finished);
     const audience = { userId: run.userId };
-    // No transaction (and no outbox) when nobody listens: one UPDATE.
-    if (await this.outbox.hasSubscribers(type, audience)) {
-      await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
-        const updated = await tx.update(SkillRunEntity, { id: run.id }, changes);
-        // Deleted with its skill meanwhile: nothing to announce.
-        if (updated.affected) await emit(type, audience, this.toResponse(finished, skill.name));
-      });
-    } else {
-      await this.runs.update({ id: run.id }, changes);
-    }
+    // Only a run still running: the reconciler may have ended it meanwhile, and its end stands.
+    const target = { id: run.id, status: 'running' as const };
+    await untilAvailable(
+      async () => {
+        // No transaction (and no outbox) when nobody listens: one UPDATE.
+        if (await this.outbox.hasSubscribers(type, audience)) {
+          await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
+            const updated = await tx.update(SkillRunEntity, target, changes);
+            // Deleted with its skill meanwhile: nothing to announce.
+            if (updated.affected) await emit(type, audience, this.toResponse(finished, skill.name));
+          });
+        } else {
+          await this.runs.update(target, changes);
+        }
+      },
+      this.logger,
+      `Finishing run ${run.id}`,
+    );
     this.metrics.countJob('skill_runs', result.status);
   }
 
@@ -220,6 +265,10 @@ export class SkillRunsService implements OnModuleDestroy {
 
   /** A run whose job failed outside the script (a worker that died twice, an error of ours). */
   async fail(runId: string, reason: string): Promise<void> {
+    await untilAvailable(() => this.failOnce(runId, reason), this.logger, `Failing run ${runId}`);
+  }
+
+  private async failOnce(runId: string, reason: string): Promise<void> {
     const run = await this.runs.findOneBy({ id: runId });
     if (!run || FINISHED.includes(run.status)) return;
     const finishedAt = new Date();

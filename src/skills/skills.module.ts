@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { SkillEntity } from './entities/skill.entity';
 import { SkillRunEntity } from './entities/skill-run.entity';
 import { SkillRunsProcessor } from './jobs/skill-runs.processor';
+import { SkillRunsReconciler } from './jobs/skill-runs.reconciler';
 import { SkillRunsService } from './skill-runs.service';
 import { SkillsController } from './skills.controller';
 import { SkillsService } from './skills.service';
@@ -16,7 +17,11 @@ export class SkillsModule {
       module: SkillsModule,
       imports: [TypeOrmModule.forFeature([SkillEntity, SkillRunEntity])],
       controllers: api ? [SkillsController] : [],
-      providers: [SkillsService, SkillRunsService, ...(worker ? [SkillRunsProcessor] : [])],
+      providers: [
+        SkillsService,
+        SkillRunsService,
+        ...(worker ? [SkillRunsProcessor, SkillRunsReconciler] : []),
+      ],
     };
   }
 }

@@ -239,7 +239,9 @@ export class DeliveryService {
       order: { nextAttemptAt: 'ASC' },
       take: RECONCILE_BATCH,
     });
-    await this.outbox.dispatch(due.map((d) => ({ id: d.id, attempt: d.attempts + 1 })));
-    return due.length;
+    const sent = await this.outbox.dispatch(
+      due.map((d) => ({ id: d.id, attempt: d.attempts + 1 })),
+    );
+    return sent ? due.length : 0;
   }
 }

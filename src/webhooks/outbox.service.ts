@@ -14,6 +14,7 @@ import {
   WEBHOOK_DELIVERY_JOB,
   WebhookDeliveryJob,
 } from '../core/queue/queues';
+import { withTimeout } from '../core/queue/redis-connection';
 import { UserEntity } from '../users/entities/user.entity';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
@@ -109,10 +110,10 @@ export class OutboxService {
   }
 
   /** After commit. If Redis is down the rows stay pending and the reconciler sends them later. */
-  async dispatch(pending: PendingDeliveries, delayMs = 0): Promise<void> {
-    if (pending.length === 0) return;
+  async dispatch(pending: PendingDeliveries, delayMs = 0): Promise<boolean> {
+    if (pending.length === 0) return true;
     try {
-      await this.queue.addBulk(
+      const adding = this.queue.addBulk(
         pending.map((p) => ({
           name: WEBHOOK_DELIVERY_JOB,
           data: { deliveryId: p.id },
@@ -124,18 +125,23 @@ export class OutboxService {
           },
         })),
       );
+      await withTimeout(adding, this.env.get('REDIS_COMMAND_TIMEOUT_MS'), 'Enqueueing deliveries');
+      return true;
     } catch (err) {
       this.logger.warn(
         `Could not enqueue ${pending.length} deliveries (the reconciler will): ${(err as Error).message}`,
       );
+      return false;
     }
   }
 
   /** Sends a delivery's next attempt now, even when a delayed job for it is already waiting. */
   async dispatchNow(next: { id: string; attempt: number }): Promise<void> {
-    const job = await this.queue
-      .getJob(deliveryJobId(next.id, next.attempt))
-      .catch(() => undefined);
+    const job = await withTimeout(
+      this.queue.getJob(deliveryJobId(next.id, next.attempt)),
+      this.env.get('REDIS_COMMAND_TIMEOUT_MS'),
+      'Looking up a delivery job',
+    ).catch(() => undefined);
     if (job && (await job.isDelayed())) await job.promote();
     else await this.dispatch([next]);
   }

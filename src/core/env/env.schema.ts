@@ -55,6 +55,12 @@ export class EnvSchema {
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://host:port[/db]' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /** The longest a request waits on one Redis command before going on without it. */
+  @Type(() => Number)
+  @IsInt({ message: 'REDIS_COMMAND_TIMEOUT_MS must be an integer' })
+  @Min(100)
+  REDIS_COMMAND_TIMEOUT_MS = 1000;
+
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
@@ -200,6 +206,11 @@ export class EnvSchema {
   @IsInt({ message: 'WEBHOOK_RECONCILE_INTERVAL_MS must be an integer' })
   @Min(100)
   WEBHOOK_RECONCILE_INTERVAL_MS = 15000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'SKILL_RECONCILE_INTERVAL_MS must be an integer' })
+  @Min(100)
+  SKILL_RECONCILE_INTERVAL_MS = 15000;
 
   @Type(() => Number)
   @IsInt({ message: 'WEBHOOK_CONCURRENCY must be an integer' })

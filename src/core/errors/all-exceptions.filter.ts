@@ -35,13 +35,15 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /** The database or Redis went away: the caller should retry later, not report a bug. */
-function isBackingServiceDown(err: unknown): boolean {
+export function isBackingServiceDown(err: unknown): boolean {
   const e = err as { name?: string; code?: string; message?: string; driverError?: unknown };
   if (!e || typeof e !== 'object') return false;
   if (e.name === 'MaxRetriesPerRequestError') return true;
   if (e.code && (UNAVAILABLE_CODES.has(e.code) || /^(08|57P0)/.test(e.code))) return true;
   if (
-    /^(Connection is closed|Connection terminated|Stream isn't writeable)/.test(e.message ?? '')
+    /^(Connection is closed|Connection terminated|Stream isn't writeable|Command timed out|timeout exceeded when trying to connect)/.test(
+      e.message ?? '',
+    )
   ) {
     return true;
   }

@@ -3,7 +3,7 @@ import { Global, Module } from '@nestjs/common';
 
 import { EnvService } from '../env/env.service';
 import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from './queues';
-import { bullConnection } from './redis-connection';
+import { producerConnection } from './redis-connection';
 
 @Global()
 @Module({
@@ -11,7 +11,8 @@ import { bullConnection } from './redis-connection';
     BullModule.forRootAsync({
       inject: [EnvService],
       useFactory: (env: EnvService) => ({
-        connection: bullConnection(env.get('REDIS_URL')),
+        // The injected Queues only produce; Workers and QueueEvents build their own connections.
+        connection: producerConnection(env.get('REDIS_URL'), env.get('REDIS_COMMAND_TIMEOUT_MS')),
         prefix: QUEUE_PREFIX,
       }),
     }),

@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal';
 import { EnvService } from '../env/env.service';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
+import { recordUncheckedRequest } from './rate-limit-unchecked';
 import { RedisService } from './redis.service';
 
 const WINDOW_MS = 60_000;
@@ -85,7 +86,7 @@ export class RateLimiterService {
       (err: Error) => {
         for (const s of states) s.pending--;
         // Redis trouble must not take the API down with it: the limit is skipped, not the request.
-        this.logger.warn(`Rate limit not checked: ${err.message}`);
+        recordUncheckedRequest(this.logger, err);
         return null;
       },
     );

@@ -10,6 +10,8 @@ import { ScriptLauncher } from '../runner/script-launcher';
 import { probeBwrap, Sandbox, SandboxSetting } from '../runner/script-runner';
 import { SkillRunsService } from '../skill-runs.service';
 
+const STOPPED_REASON = 'the worker running this skill stopped before it finished';
+
 /**
  * The `skill-runs` worker, loaded only where ROLE includes the worker. Built by hand rather than
  * with @Processor so its lock and stall settings can come from the validated environment.
@@ -34,14 +36,20 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   onApplicationBootstrap(): void {
     this.chooseSandbox(this.env.get('SKILL_SANDBOX') as SandboxSetting);
     const stallMs = this.env.get('SKILL_STALLED_INTERVAL_MS');
+    // A dead worker's lock lapses within lockMs; checks run every checkMs, but one worker's check
+    // can put off another's by up to one more: noticed within lockMs + 2 × checkMs ≤ 2 × stallMs.
+    // The lock stays at least 1 s so a busy event loop is not taken for a dead worker.
+    const checkMs = Math.round(stallMs / 2);
+    const lockMs = Math.max(checkMs, Math.min(stallMs, 1000));
     this.worker = new Worker<SkillRunJob>(SKILL_RUNS_QUEUE, (job) => this.process(job), {
       connection: bullConnection(this.env.get('REDIS_URL')),
       prefix: QUEUE_PREFIX,
       concurrency: this.env.get('SKILL_CONCURRENCY'),
-      // A killed worker's job is seen as stalled and run again once; a second stall fails it.
-      lockDuration: stallMs,
-      stalledInterval: stallMs,
-      maxStalledCount: 1,
+      // A killed worker's job is failed at its first stall, never run again: scripts are not
+      // assumed idempotent (SPEC §8). The run ends `failed` through onFailed.
+      lockDuration: lockMs,
+      stalledInterval: checkMs,
+      maxStalledCount: 0,
     });
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
     this.worker.on('error', (error) => this.logger.error(`Worker error: ${error.message}`));
@@ -84,6 +92,12 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   private async process(job: Job<SkillRunJob>): Promise<void> {
     const started = await this.runs.start(job.data.runId);
     if (!started) return;
+    if ('notQueued' in started) {
+      // A second job for a run already taken (re-enqueued after Redis lost the first): the script
+      // runs once. A dead worker's own job never comes back here: it fails at its first stall.
+      this.logger.warn(`Run ${job.data.runId} is ${started.notQueued.status}, not run again`);
+      return;
+    }
     try {
       const result = await this.launcher.run({
         runId: started.run.id,
@@ -111,7 +125,7 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   private async onFailed(job: Job<SkillRunJob> | undefined, error: Error): Promise<void> {
     if (!job) return;
     const reason = /stalled/i.test(error.message)
-      ? 'the worker running this skill stopped before it finished'
+      ? STOPPED_REASON
       : 'the run could not be completed because of a server error';
     await this.runs
       .fail(job.data.runId, reason)

@@ -7,6 +7,7 @@ import {
   WEBHOOK_DELIVERIES_QUEUE,
   WebhookDeliveryJob,
 } from '../../core/queue/queues';
+import { ReconcileLoop } from '../../core/queue/reconcile-loop';
 import { bullConnection } from '../../core/queue/redis-connection';
 import { ShutdownService } from '../../core/shutdown/shutdown.service';
 import { DeliveryService } from '../delivery.service';
@@ -16,7 +17,7 @@ import { DeliveryService } from '../delivery.service';
 export class WebhookDeliveriesProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDeliveriesProcessor.name);
   private worker?: Worker<WebhookDeliveryJob>;
-  private timer?: NodeJS.Timeout;
+  private reconciler?: ReconcileLoop;
 
   constructor(
     private readonly deliveries: DeliveryService,
@@ -39,17 +40,17 @@ export class WebhookDeliveriesProcessor implements OnApplicationBootstrap, OnApp
     );
     this.worker.on('error', (error) => this.logger.error(`Worker error: ${error.message}`));
     const every = this.env.get('WEBHOOK_RECONCILE_INTERVAL_MS');
-    this.timer = setInterval(() => {
-      this.deliveries
-        .reconcile(every)
-        .then((n) => n > 0 && this.logger.log(`Re-enqueued ${n} overdue webhook deliveries`))
-        .catch((err: Error) => this.logger.warn(`Reconciling deliveries failed: ${err.message}`));
-    }, every);
-    this.timer.unref();
+    this.reconciler = new ReconcileLoop(every, () =>
+      this.deliveries.reconcile(every).then(
+        (n) => void (n > 0 && this.logger.log(`Re-enqueued ${n} overdue webhook deliveries`)),
+        (err: Error) => this.logger.warn(`Reconciling deliveries failed: ${err.message}`),
+      ),
+    );
+    this.reconciler.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    await this.reconciler?.stop();
     await this.worker?.close();
   }
 }

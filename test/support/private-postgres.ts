@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { freePort } from './free-port';
+
+const run = promisify(execFile);
+
+export interface PrivatePostgres {
+  port: number;
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  /** Stops the server (fast shutdown: every connection is cut). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, with its data. */
+  start(): Promise<void>;
+  /** Stops it and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** Runs a PostgreSQL tool as the `postgres` user (initdb refuses root). */
+async function asPostgres(command: string, args: string[]): Promise<void> {
+  const asRoot = userInfo().uid === 0;
+  await run(
+    asRoot ? 'runuser' : command,
+    asRoot ? ['-u', 'postgres', '--', command, ...args] : args,
+  );
+}
+
+/**
+ * A PostgreSQL cluster that one test owns (initdb + pg_ctl in a temp dir, on a free port), so it
+ * can take the database away without touching the shared one. Call destroy() in afterAll.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-pg-'));
+  const data = join(dir, 'data');
+  if (userInfo().uid === 0) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  chmodSync(dir, 0o700);
+  await asPostgres('initdb', [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--no-sync',
+    '-E',
+    'UTF8',
+  ]);
+
+  const start = () =>
+    asPostgres('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
+  const stop = () => asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+
+  await start();
+  return {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    async destroy() {
+      await stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
