@@ -6,9 +6,12 @@ import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
 import { inTransaction } from '../core/database/transaction';
 import { isUniqueViolation } from '../core/database/unique-violation';
+import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
+import { AttemptLimiter } from '../core/redis/attempt-limiter';
+import { RedisService } from '../core/redis/redis.service';
 import { hashPassword, verifyPassword } from '../core/security/password';
 import { OutboxService } from '../webhooks/outbox.service';
 import type { CreateUserDto } from './dto/create-user.dto';
@@ -35,12 +38,23 @@ const LAST_ADMIN = 'This would leave no active admin: make another user an activ
 
 @Injectable()
 export class UsersService {
+  // Guessing current_password with a stolen key is held to the login limit, per user.
+  private readonly passwordChecks: AttemptLimiter;
+
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
     private readonly credentials: CredentialCache,
-  ) {}
+    env: EnvService,
+    redis: RedisService,
+  ) {
+    this.passwordChecks = new AttemptLimiter(
+      redis,
+      env.get('RATE_LIMIT_LOGIN_PER_MINUTE'),
+      'Too many wrong current_password attempts; try again later',
+    );
+  }
 
   findById(id: string): Promise<UserEntity | null> {
     return this.users.findOneBy({ id });
@@ -168,9 +182,12 @@ export class UsersService {
         },
       ]);
     }
+    const bucket = [`password-check:user:${user.id}`];
+    await this.passwordChecks.attempt(bucket);
     if (!(await verifyPassword(user.passwordHash, dto.current_password))) {
       throw new AppException(ErrorCode.FORBIDDEN, 'current_password is wrong');
     }
+    await this.passwordChecks.refund(bucket);
   }
 
   private async findVisible(actor: Principal, id: string): Promise<UserEntity> {

@@ -866,6 +866,43 @@ describe('changing one’s own e-mail or password (SPEC §4)', () => {
   });
 });
 
+describe('guessing current_password', () => {
+  it('is held to RATE_LIMIT_LOGIN_PER_MINUTE per user, counted before the check', async () => {
+    const t = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: '3' });
+    try {
+      const user = await createUser(t);
+      const key = await createApiKey(t, user.token);
+      const patch = (body: Record<string, unknown>) =>
+        t.http().patch(`${USERS}/${user.id}`).set('Authorization', `Bearer ${key}`).send(body);
+      // A right one is refunded.
+      expect(
+        (await patch({ password: 'Changed-Pass-01', current_password: user.password })).status,
+      ).toBe(200);
+      const guesses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          patch({ password: 'Hijacked-Pass-1', current_password: `guess-${i}-password` }),
+        ),
+      );
+      const checked = guesses.filter((r) => r.status === 403);
+      expect(checked.length).toBeLessThanOrEqual(3);
+      expect(guesses.filter((r) => r.status === 429)).toHaveLength(10 - checked.length);
+      const blocked = await patch({
+        password: 'Hijacked-Pass-1',
+        current_password: 'Changed-Pass-01',
+      });
+      expectError(blocked, 429, 'RATE_LIMIT');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      const login = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'Changed-Pass-01' });
+      expect(login.status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('revoking JWTs with the token version (SPEC §4)', () => {
   let a: TestApp;
   let b: TestApp;
