@@ -2,18 +2,20 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
+import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { ErrorCode } from '../core/errors/error-code';
-import { ListQueryDto } from '../core/http/list-query.dto';
 import { ParseIdPipe } from '../core/http/parse-id.pipe';
 import { ApiKeysService } from './api-keys.service';
 import type { ApiKeyListDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
+import { ListApiKeysQueryDto } from './dto/list-api-keys-query.dto';
 
 @Controller('api-keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @Post()
+  @ApiErrors({ 409: 'CONFLICT: MAX_API_KEYS_PER_USER active keys already' })
   create(
     @CurrentUser() user: Principal,
     @Body() dto: CreateApiKeyDto,
@@ -21,17 +23,26 @@ export class ApiKeysController {
     return this.apiKeys.create(user.userId, dto);
   }
 
+  /** Own keys; admins may pass `user_id` for another user's (anyone else: 403 FORBIDDEN). */
   @Get()
-  list(@CurrentUser() user: Principal, @Query() query: ListQueryDto): Promise<ApiKeyListDto> {
-    return this.apiKeys.list(user.userId, query);
+  @ApiErrors({
+    403: 'FORBIDDEN: `user_id` given by a non-admin',
+    404: 'USER_NOT_FOUND: no user with `user_id`',
+  })
+  list(
+    @CurrentUser() user: Principal,
+    @Query() query: ListApiKeysQueryDto,
+  ): Promise<ApiKeyListDto> {
+    return this.apiKeys.list(user, query);
   }
 
+  /** Own keys; admins may revoke anyone's. */
   @Delete(':id')
   @HttpCode(204)
   revoke(
     @CurrentUser() user: Principal,
     @Param('id', new ParseIdPipe(ErrorCode.API_KEY_NOT_FOUND)) id: string,
   ): Promise<void> {
-    return this.apiKeys.revoke(user.userId, id);
+    return this.apiKeys.revoke(user, id);
   }
 }

@@ -2,15 +2,19 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, IsNull, MoreThan, Repository } from 'typeorm';
 
 import { CachedCredential, CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
+import { inTransaction } from '../core/database/transaction';
+import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
-import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
+import { Page, page } from '../core/http/list-query.dto';
+import { UserEntity } from '../users/entities/user.entity';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
+import type { ListApiKeysQueryDto } from './dto/list-api-keys-query.dto';
 import { ApiKeyEntity } from './entities/api-key.entity';
 
 const KEY_FORMAT = /^oc_[A-Za-z0-9_-]{32,128}$/;
@@ -29,6 +33,7 @@ export class ApiKeysService {
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
     private readonly cache: CredentialCache,
+    private readonly env: EnvService,
   ) {}
 
   async create(userId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -38,23 +43,47 @@ export class ApiKeysService {
         { field: 'expires_at', message: 'expires_at must be in the future' },
       ]);
     }
+    const userLimit = this.env.get('RATE_LIMIT_PER_MINUTE');
+    if (dto.rate_limit_per_minute && dto.rate_limit_per_minute > userLimit) {
+      throw AppException.validation([
+        {
+          field: 'rate_limit_per_minute',
+          message: `rate_limit_per_minute must not exceed the user's limit of ${userLimit}`,
+        },
+      ]);
+    }
     const key = `oc_${randomBytes(32).toString('base64url')}`;
-    const entity = await this.keys.save(
-      this.keys.create({
-        userId,
-        name: dto.name,
-        prefix: key.slice(0, PREFIX_LENGTH),
-        keyHash: hashKey(key),
-        createdAt: new Date(),
-        expiresAt,
-        lastUsedAt: null,
-      }),
-    );
+    const entity = await inTransaction(this.keys.manager.connection, async (tx) => {
+      await this.assertBelowCap(tx, userId);
+      return tx.save(
+        tx.create(ApiKeyEntity, {
+          userId,
+          name: dto.name,
+          prefix: key.slice(0, PREFIX_LENGTH),
+          keyHash: hashKey(key),
+          createdAt: new Date(),
+          expiresAt,
+          lastUsedAt: null,
+          rateLimitPerMinute: dto.rate_limit_per_minute ?? null,
+        }),
+      );
+    });
     const { id, name, ...rest } = this.toResponse(entity);
     return { id, name, key, ...rest };
   }
 
-  async list(userId: string, query: ListQueryDto): Promise<Page<ApiKeyResponseDto>> {
+  /** Own keys; an admin may name another user with `user_id`, anyone else gets 403. */
+  async list(actor: Principal, query: ListApiKeysQueryDto): Promise<Page<ApiKeyResponseDto>> {
+    let userId = actor.userId;
+    if (query.user_id !== undefined) {
+      if (actor.role !== 'admin') {
+        throw new AppException(ErrorCode.FORBIDDEN, "Only an admin may list another user's keys");
+      }
+      if (!(await this.keys.manager.existsBy(UserEntity, { id: query.user_id }))) {
+        throw new AppException(ErrorCode.USER_NOT_FOUND);
+      }
+      userId = query.user_id;
+    }
     const [rows, total] = await this.keys.findAndCount({
       where: { userId },
       order: { createdAt: query.order, id: query.order },
@@ -68,10 +97,39 @@ export class ApiKeysService {
     );
   }
 
-  async revoke(userId: string, id: string): Promise<void> {
-    const result = await this.keys.delete({ id, userId });
+  /** Own keys; an admin may revoke anyone's. */
+  async revoke(actor: Principal, id: string): Promise<void> {
+    const where = actor.role === 'admin' ? { id } : { id, userId: actor.userId };
+    const result = await this.keys.delete(where);
     if (!result.affected) throw new AppException(ErrorCode.API_KEY_NOT_FOUND);
     await this.cache.invalidate();
+  }
+
+  /**
+   * MAX_API_KEYS_PER_USER active (unexpired) keys at most. The user's row is locked first, so two
+   * creations at once cannot both pass the count (SQLite runs transactions one at a time).
+   */
+  private async assertBelowCap(tx: EntityManager, userId: string): Promise<void> {
+    if (tx.connection.options.type === 'postgres') {
+      await tx.findOne(UserEntity, {
+        select: { id: true },
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
+    }
+    const max = this.env.get('MAX_API_KEYS_PER_USER');
+    const active = await tx.count(ApiKeyEntity, {
+      where: [
+        { userId, expiresAt: IsNull() },
+        { userId, expiresAt: MoreThan(new Date()) },
+      ],
+    });
+    if (active >= max) {
+      throw new AppException(
+        ErrorCode.CONFLICT,
+        `At most ${max} active API keys per user: revoke one first`,
+      );
+    }
   }
 
   async authenticate(key: string): Promise<Principal> {
@@ -99,6 +157,7 @@ export class ApiKeysService {
         role: found.user.role,
         via: 'api_key',
         apiKeyId: found.id,
+        keyRateLimitPerMinute: found.rateLimitPerMinute,
       },
       expiresAt: found.expiresAt?.getTime() ?? null,
       lastUsedAt: found.lastUsedAt?.getTime() ?? null,
@@ -123,6 +182,7 @@ export class ApiKeysService {
       created_at: entity.createdAt,
       expires_at: entity.expiresAt,
       last_used_at: entity.lastUsedAt,
+      rate_limit_per_minute: entity.rateLimitPerMinute,
     };
   }
 }

@@ -7,6 +7,7 @@ import { ErrorCode } from '../core/errors/error-code';
 import { hashPassword, randomSecret, verifyPassword } from '../core/security/password';
 import { UsersService } from '../users/users.service';
 import type { LoginDto, TokenResponseDto } from './dto/login.dto';
+import type { JwtPayload } from './jwt.strategy';
 import { LoginLimiterService } from './login-limiter.service';
 
 @Injectable()
@@ -23,16 +24,15 @@ export class AuthService {
 
   async login(dto: LoginDto, address: string): Promise<TokenResponseDto> {
     const email = dto.email.trim().toLowerCase();
-    await this.limiter.assertAllowed(email, address);
+    await this.limiter.attempt(email, address);
     const user = await this.users.findByEmail(email);
     const ok = await verifyPassword(user?.passwordHash ?? (await this.dummyHash), dto.password);
-    if (!user || !ok) {
-      await this.limiter.recordFailure(email, address);
-      throw new AppException(ErrorCode.INVALID_CREDENTIALS);
-    }
+    if (!user || !ok) throw new AppException(ErrorCode.INVALID_CREDENTIALS);
+    await this.limiter.refund(email, address);
     if (user.disabled) throw new AppException(ErrorCode.FORBIDDEN, 'This account is disabled');
     const expiresIn = this.env.get('jwtExpiresInSeconds');
-    const accessToken = await this.jwt.signAsync({ sub: user.id }, { expiresIn });
+    const payload: JwtPayload = { sub: user.id, ver: user.tokenVersion };
+    const accessToken = await this.jwt.signAsync(payload, { expiresIn });
     return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn };
   }
 }

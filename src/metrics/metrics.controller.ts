@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, Header, Headers, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse } from '@nestjs/swagger';
@@ -12,6 +14,12 @@ import { ErrorCode } from '../core/errors/error-code';
 import { SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from '../core/queue/queues';
 import { withTimeout } from '../core/queue/redis-connection';
 import { MetricsService } from './metrics.service';
+
+/** Constant-time: equal-length digests, so neither the content nor the length leaks by timing. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 
@@ -47,7 +55,7 @@ export class MetricsController {
     @Headers('authorization') authorization?: string,
   ): Promise<string> {
     const token = this.env.get('METRICS_TOKEN');
-    if (token && authorization !== `Bearer ${token}`) {
+    if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) {
       throw new AppException(authorization ? ErrorCode.INVALID_TOKEN : ErrorCode.UNAUTHORIZED);
     }
     await this.collectQueues();

@@ -6,10 +6,13 @@ import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
 import { inTransaction } from '../core/database/transaction';
 import { isUniqueViolation } from '../core/database/unique-violation';
+import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
-import { hashPassword } from '../core/security/password';
+import { AttemptLimiter } from '../core/redis/attempt-limiter';
+import { RedisService } from '../core/redis/redis.service';
+import { hashPassword, verifyPassword } from '../core/security/password';
 import { OutboxService } from '../webhooks/outbox.service';
 import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
@@ -20,17 +23,38 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** A password or e-mail change, a role change or a disable revokes every JWT issued before it. */
+function revokesTokens(user: UserEntity, dto: UpdateUserDto): boolean {
+  return (
+    dto.password !== undefined ||
+    (dto.email !== undefined && normalizeEmail(dto.email) !== user.email) ||
+    (dto.role !== undefined && dto.role !== user.role) ||
+    (dto.disabled === true && !user.disabled)
+  );
+}
+
 const EMAIL_TAKEN = 'A user with this email already exists';
 const LAST_ADMIN = 'This would leave no active admin: make another user an active admin first';
 
 @Injectable()
 export class UsersService {
+  // Guessing current_password with a stolen key is held to the login limit, per user.
+  private readonly passwordChecks: AttemptLimiter;
+
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
     private readonly credentials: CredentialCache,
-  ) {}
+    env: EnvService,
+    redis: RedisService,
+  ) {
+    this.passwordChecks = new AttemptLimiter(
+      redis,
+      env.get('RATE_LIMIT_LOGIN_PER_MINUTE'),
+      'Too many wrong current_password attempts; try again later',
+    );
+  }
 
   findById(id: string): Promise<UserEntity | null> {
     return this.users.findOneBy({ id });
@@ -80,10 +104,11 @@ export class UsersService {
 
   async update(actor: Principal, id: string, dto: UpdateUserDto): Promise<UserResponseDto> {
     const isAdmin = actor.role === 'admin';
-    await this.findVisible(actor, id);
+    const current = await this.findVisible(actor, id);
     if (!isAdmin && (dto.role !== undefined || dto.disabled !== undefined)) {
       throw new AppException(ErrorCode.FORBIDDEN, 'Only an admin may change role or disabled');
     }
+    if (actor.userId === id) await this.assertCurrentPassword(current, dto);
     const passwordHash = dto.password !== undefined ? await hashPassword(dto.password) : undefined;
     try {
       const mayDropAdmin =
@@ -94,6 +119,7 @@ export class UsersService {
         if (mayDropAdmin && user.role === 'admin' && !user.disabled) {
           this.assertAnotherActiveAdmin(admins, id);
         }
+        if (revokesTokens(user, dto)) user.tokenVersion += 1;
         if (dto.name !== undefined) user.name = dto.name;
         if (dto.email !== undefined) user.email = normalizeEmail(dto.email);
         if (passwordHash !== undefined) user.passwordHash = passwordHash;
@@ -103,7 +129,7 @@ export class UsersService {
         await emit('user.updated', 'admins', updated);
         return updated;
       });
-      // Role, e-mail and disabled travel with cached credentials.
+      // Role, e-mail, disabled and the token version travel with cached credentials.
       await this.credentials.invalidate();
       // Admins' webhooks receive the admin events; a disabled user's webhooks receive nothing.
       if (dto.role !== undefined || dto.disabled !== undefined)
@@ -139,6 +165,30 @@ export class UsersService {
       if (isUniqueViolation(err)) return null;
       throw err;
     }
+  }
+
+  /**
+   * A stolen API key or JWT must not be enough to take the account over: changing one's own e-mail
+   * or password needs the current password (missing → 400, wrong → 403).
+   */
+  private async assertCurrentPassword(user: UserEntity, dto: UpdateUserDto): Promise<void> {
+    const emailChanges = dto.email !== undefined && normalizeEmail(dto.email) !== user.email;
+    const needed = emailChanges || dto.password !== undefined;
+    if (dto.current_password === undefined) {
+      if (!needed) return;
+      throw AppException.validation([
+        {
+          field: 'current_password',
+          message: 'current_password is required to change your own email or password',
+        },
+      ]);
+    }
+    const bucket = [`password-check:user:${user.id}`];
+    await this.passwordChecks.attempt(bucket);
+    if (!(await verifyPassword(user.passwordHash, dto.current_password))) {
+      throw new AppException(ErrorCode.FORBIDDEN, 'current_password is wrong');
+    }
+    await this.passwordChecks.refund(bucket);
   }
 
   private async findVisible(actor: Principal, id: string): Promise<UserEntity> {

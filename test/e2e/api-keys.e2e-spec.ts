@@ -8,7 +8,15 @@ import { expectError } from '../support/expect-error';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 
 const KEYS = '/api/v1/api-keys';
-const KEY_FIELDS = ['created_at', 'expires_at', 'id', 'last_used_at', 'name', 'prefix'];
+const KEY_FIELDS = [
+  'created_at',
+  'expires_at',
+  'id',
+  'last_used_at',
+  'name',
+  'prefix',
+  'rate_limit_per_minute',
+];
 const KEY_FORMAT = /^oc_[A-Za-z0-9_-]{32,}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1"];
@@ -70,7 +78,12 @@ describe('API keys (SPEC §4)', () => {
       const res = await call('post', '', owner.token, { name });
       expect(res.status).toBe(201);
       expect(Object.keys(res.body).sort()).toEqual([...KEY_FIELDS, 'key'].sort());
-      expect(res.body).toMatchObject({ name, expires_at: null, last_used_at: null });
+      expect(res.body).toMatchObject({
+        name,
+        expires_at: null,
+        last_used_at: null,
+        rate_limit_per_minute: null,
+      });
       expect(res.body.id).toEqual(expect.any(String));
       expect(res.body.key).toMatch(KEY_FORMAT);
       expect(res.body.prefix).toBe(res.body.key.slice(0, 12));
@@ -141,11 +154,31 @@ describe('API keys (SPEC §4)', () => {
       ['an out-of-range expires_at', { expires_at: '2030-13-45T25:61:00Z' }, 'expires_at'],
       ['an empty expires_at', { expires_at: '' }, 'expires_at'],
       ['a numeric expires_at', { expires_at: Date.now() + 86_400_000 }, 'expires_at'],
+      ['a zero rate_limit_per_minute', { rate_limit_per_minute: 0 }, 'rate_limit_per_minute'],
+      [
+        'a fractional rate_limit_per_minute',
+        { rate_limit_per_minute: 1.5 },
+        'rate_limit_per_minute',
+      ],
+      ['a string rate_limit_per_minute', { rate_limit_per_minute: '5' }, 'rate_limit_per_minute'],
+      [
+        "a rate_limit_per_minute above the user's own limit",
+        { rate_limit_per_minute: 100_001 },
+        'rate_limit_per_minute',
+      ],
     ])('rejects %s with 400 VALIDATION_ERROR and creates nothing', async (_, override, field) => {
       const user = await createUser(t);
       const res = await call('post', '', user.token, { name: keyName(), ...override });
       expectFieldError(res, field);
       expect(await sql('SELECT id FROM api_keys WHERE user_id = $1', [user.id])).toHaveLength(0);
+    });
+
+    it('keeps a rate_limit_per_minute and shows it in every answer about the key', async () => {
+      const res = await create(owner.token, { rate_limit_per_minute: 7 });
+      expect(res.body.rate_limit_per_minute).toBe(7);
+      const listed = await call('get', '?limit=100', owner.token);
+      const item = listed.body.data.find((k: { id: string }) => k.id === res.body.id);
+      expect(item.rate_limit_per_minute).toBe(7);
     });
 
     it('accepts a name of exactly 100 characters', async () => {
@@ -251,6 +284,47 @@ describe('API keys (SPEC §4)', () => {
       expect(bobs.body.data[0].id).toBe(bobKey.body.id);
     });
 
+    it("lets an admin list any user's keys with user_id", async () => {
+      const user = await createUser(t);
+      const key = await create(user.token, { rate_limit_per_minute: 5 });
+      const res = await call('get', `?user_id=${user.id}`, t.adminToken);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ total: 1, limit: 50, offset: 0 });
+      expect(Object.keys(res.body.data[0]).sort()).toEqual(KEY_FIELDS);
+      expect(res.body.data[0]).toMatchObject({ id: key.body.id, rate_limit_per_minute: 5 });
+      expect(res.text).not.toContain(key.body.key);
+      expectError(
+        await call('get', `?user_id=${randomUUID()}`, t.adminToken),
+        404,
+        'USER_NOT_FOUND',
+      );
+      expectFieldError(await call('get', '?user_id=not-a-uuid', t.adminToken), 'user_id');
+    });
+
+    it('answers a non-admin passing user_id with 403 FORBIDDEN, even their own id', async () => {
+      const user = await createUser(t);
+      await create(owner.token);
+      const key = await createApiKey(t, user.token);
+      for (const id of [owner.id, user.id]) {
+        for (const token of [user.token, key]) {
+          expectError(await call('get', `?user_id=${id}`, token), 403, 'FORBIDDEN');
+        }
+      }
+    });
+
+    it('no longer lists a revoked key', async () => {
+      const user = await createUser(t);
+      const [kept, revoked] = [await create(user.token), await create(user.token)];
+      expect((await call('delete', `/${revoked.body.id}`, user.token)).status).toBe(204);
+      for (const res of [
+        await call('get', '', user.token),
+        await call('get', `?user_id=${user.id}`, t.adminToken),
+      ]) {
+        expect(res.body.total).toBe(1);
+        expect(res.body.data.map((k: { id: string }) => k.id)).toEqual([kept.body.id]);
+      }
+    });
+
     it("does not show an admin other users' keys", async () => {
       const user = await createUser(t);
       const key = await create(user.token);
@@ -294,7 +368,7 @@ describe('API keys (SPEC §4)', () => {
       expect(beyond.status).toBe(200);
       expect(beyond.body).toMatchObject({ data: [], total: 3, offset: 10 });
 
-      const unknown = await call('get', '?limit=1&sort=name&user_id=x', user.token);
+      const unknown = await call('get', '?limit=1&sort=name&owner=x', user.token);
       expect(unknown.status).toBe(200);
       expect(unknown.body).toMatchObject({ total: 3, limit: 1 });
     });
@@ -348,14 +422,27 @@ describe('API keys (SPEC §4)', () => {
       expectError(await me(created.body.key), 401, 'INVALID_API_KEY');
     });
 
-    it("answers another user's key with 404 API_KEY_NOT_FOUND, and that key keeps working", async () => {
+    it("answers a non-admin revoking another user's key with 404 API_KEY_NOT_FOUND, and that key keeps working", async () => {
       const victim = await createUser(t);
       const key = await create(victim.token);
-      for (const token of [owner.token, await createApiKey(t, owner.token), t.adminToken]) {
+      for (const token of [owner.token, await createApiKey(t, owner.token)]) {
         expectError(await call('delete', `/${key.body.id}`, token), 404, 'API_KEY_NOT_FOUND');
       }
       expect((await me(key.body.key)).status).toBe(200);
       expect((await call('get', '', victim.token)).body.total).toBe(1);
+    });
+
+    it("lets an admin revoke any user's key at once", async () => {
+      const victim = await createUser(t);
+      const key = await create(victim.token);
+      const other = await create(victim.token);
+      expect((await me(key.body.key)).status).toBe(200);
+      expect((await call('delete', `/${key.body.id}`, t.adminToken)).status).toBe(204);
+      expectError(await me(key.body.key), 401, 'INVALID_API_KEY');
+      expect((await me(other.body.key)).status).toBe(200);
+      const listed = await call('get', '', victim.token);
+      expect(listed.body.data.map((k: { id: string }) => k.id)).toEqual([other.body.id]);
+      expectError(await call('delete', `/${key.body.id}`, t.adminToken), 404, 'API_KEY_NOT_FOUND');
     });
 
     it('answers an unknown or malformed id with 404 API_KEY_NOT_FOUND', async () => {
@@ -407,16 +494,23 @@ describe('API keys (SPEC §4)', () => {
       }
 
       expect((await admin(`/api/v1/users/${user.id}`).send({ role: 'admin' })).status).toBe(200);
-      for (const token of [key, user.token]) {
-        expect((await meOn(replica, token)).body.role).toBe('admin');
-      }
+      expect((await meOn(replica, key)).body.role).toBe('admin');
+      // The role change revoked the JWT issued before it.
+      expectError(await meOn(replica, user.token), 401, 'INVALID_TOKEN');
+      const login = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: user.password });
+      const token = login.body.access_token as string;
+      expect((await meOn(replica, token)).body.role).toBe('admin');
 
       expect((await admin(`/api/v1/users/${user.id}`).send({ disabled: true })).status).toBe(200);
-      for (const token of [key, user.token])
-        expectError(await meOn(replica, token), 403, 'FORBIDDEN');
+      for (const credential of [key, token, user.token])
+        expectError(await meOn(replica, credential), 403, 'FORBIDDEN');
 
       expect((await admin(`/api/v1/users/${user.id}`).send({ disabled: false })).status).toBe(200);
       expect((await meOn(replica, key)).status).toBe(200);
+      expectError(await meOn(replica, token), 401, 'INVALID_TOKEN');
       const removed = await t
         .http()
         .delete(`/api/v1/users/${user.id}`)
@@ -433,5 +527,54 @@ describe('API keys (SPEC §4)', () => {
       await sleep(Math.max(0, new Date(expiresAt).getTime() - Date.now()) + 50);
       expectError(await meOn(replica, key.body.key), 401, 'INVALID_API_KEY');
     });
+  });
+});
+
+describe('MAX_API_KEYS_PER_USER', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ MAX_API_KEYS_PER_USER: '3' });
+  });
+  afterAll(() => t.close());
+
+  function post(token: string): Promise<Response> {
+    return t.http().post(KEYS).set('Authorization', `Bearer ${token}`).send({ name: keyName() });
+  }
+
+  it('answers 409 CONFLICT past the cap of active keys, also for parallel creations', async () => {
+    const user = await createUser(t);
+    const results = await Promise.all(Array.from({ length: 6 }, () => post(user.token)));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
+    expectError(
+      results.find((r) => r.status === 409)!,
+      409,
+      'CONFLICT',
+    );
+    const list = () => t.http().get(KEYS).set('Authorization', `Bearer ${user.token}`);
+    expect((await list()).body.total).toBe(3);
+
+    // Another user has a cap of their own; a revoked key frees a place.
+    expect((await post((await createUser(t)).token)).status).toBe(201);
+    const id = results.find((r) => r.status === 201)!.body.id as string;
+    await t.http().delete(`${KEYS}/${id}`).set('Authorization', `Bearer ${user.token}`).expect(204);
+    expect((await post(user.token)).status).toBe(201);
+    expectError(await post(user.token), 409, 'CONFLICT');
+    expect((await list()).body.total).toBe(3);
+  });
+
+  it('does not count expired keys', async () => {
+    const user = await createUser(t);
+    const soon = new Date(Date.now() + 1200).toISOString();
+    for (let i = 0; i < 3; i++) {
+      const res = await t
+        .http()
+        .post(KEYS)
+        .set('Authorization', `Bearer ${user.token}`)
+        .send({ name: keyName(), expires_at: soon });
+      expect(res.status).toBe(201);
+    }
+    expectError(await post(user.token), 409, 'CONFLICT');
+    await sleep(Math.max(0, Date.parse(soon) - Date.now()) + 50);
+    expect((await post(user.token)).status).toBe(201);
   });
 });

@@ -295,3 +295,117 @@ describe('login rate limit', () => {
     }
   });
 });
+
+describe('login limiting is atomic and per address (SPEC §4)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: '10', TRUST_PROXY: '1' });
+  });
+  afterAll(() => t.close());
+
+  const loginFrom = (address: string | undefined, email: string, password: string) => {
+    const req = t.http().post('/api/v1/auth/login');
+    return (address ? req.set('X-Forwarded-For', address) : req).send({ email, password });
+  };
+
+  it('lets at most 10 of 40 parallel wrong passwords reach the check; the right one from another address still works', async () => {
+    const victim = await createUser(t);
+    const attacker = '203.0.113.5';
+    const guesses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        loginFrom(attacker, victim.email, `wrong-${i}-password`),
+      ),
+    );
+    const checked = guesses.filter((r) => r.status === 401);
+    const refused = guesses.filter((r) => r.status === 429);
+    expect(checked.length).toBeLessThanOrEqual(10);
+    expect(checked.length + refused.length).toBe(40);
+    for (const res of checked) expect(res.body.error.code).toBe('INVALID_CREDENTIALS');
+    for (const res of refused) {
+      expect(res.body.error.code).toBe('RATE_LIMIT');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    // Even the right password is refused from the guessing address…
+    expect((await loginFrom(attacker, victim.email, victim.password)).status).toBe(429);
+    // …but not from the user's own.
+    const own = await loginFrom('198.51.100.7', victim.email, victim.password);
+    expect(own.status).toBe(200);
+    expect(own.body.access_token).toEqual(expect.any(String));
+  });
+
+  it('does not let a client address guess many e-mails past the limit', async () => {
+    const address = '203.0.113.9';
+    for (let i = 0; i < 10; i++) {
+      const res = await loginFrom(address, `guess${i}@example.test`, 'wrong-password');
+      expect(res.status).toBe(401);
+    }
+    expect((await loginFrom(address, 'guess-more@example.test', 'wrong-password')).status).toBe(
+      429,
+    );
+    expect((await loginFrom(address, ADMIN_EMAIL, ADMIN_PASSWORD)).status).toBe(429);
+    expect((await loginFrom('203.0.113.10', ADMIN_EMAIL, ADMIN_PASSWORD)).status).toBe(200);
+  });
+
+  it('refunds an attempt whose password was right', async () => {
+    const user = await createUser(t);
+    const address = '192.0.2.44';
+    for (let i = 0; i < 9; i++) {
+      expect((await loginFrom(address, user.email, 'wrong-password')).status).toBe(401);
+    }
+    for (let i = 0; i < 5; i++) {
+      expect((await loginFrom(address, user.email, user.password)).status).toBe(200);
+    }
+    expect((await loginFrom(address, user.email, 'wrong-password')).status).toBe(401);
+    expect((await loginFrom(address, user.email, user.password)).status).toBe(429);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  async function guessThenLogin(t: TestApp): Promise<number> {
+    const user = await createUser(t);
+    for (let i = 0; i < 3; i++) {
+      await t
+        .http()
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', '203.0.113.77')
+        .send({ email: user.email, password: 'wrong-password' })
+        .expect(401);
+    }
+    const res = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', '198.51.100.20')
+      .send({ email: user.email, password: user.password });
+    return res.status;
+  }
+
+  it('is off by default: X-Forwarded-For is ignored, so a forged one escapes no limit', async () => {
+    const t = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: '3' });
+    try {
+      expect(await guessThenLogin(t)).toBe(429);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('with TRUST_PROXY=1 takes the client address from X-Forwarded-For', async () => {
+    const t = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: '3', TRUST_PROXY: '1' });
+    try {
+      expect(await guessThenLogin(t)).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('accepts a list of proxy CIDRs', async () => {
+    const t = await startTestApp({
+      RATE_LIMIT_LOGIN_PER_MINUTE: '3',
+      TRUST_PROXY: '127.0.0.1/8, ::1',
+    });
+    try {
+      expect(await guessThenLogin(t)).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});

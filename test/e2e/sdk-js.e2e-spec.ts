@@ -267,7 +267,11 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
         created_at: expect.any(String),
         expires_at: null,
         last_used_at: null,
+        rate_limit_per_minute: null,
       });
+      const limited = await alice.apiKeys.create({ name: 'limited', rate_limit_per_minute: 5 });
+      expect(limited.rate_limit_per_minute).toBe(5);
+      await alice.apiKeys.delete(limited.id);
       const withKey = new sdk.OpenClaw({ apiKey: created.key, baseURL });
       expect((await withKey.users.me()).id).toBe(aliceUser.id);
 

@@ -4,7 +4,8 @@ import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser, userAttrs } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
-import { startTestApp, TestApp } from '../support/test-app';
+import { startApp, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
 
 const USERS = '/api/v1/users';
 const USER_FIELDS = ['created_at', 'disabled', 'email', 'id', 'name', 'role', 'updated_at'];
@@ -109,6 +110,13 @@ describe('users (SPEC §4)', () => {
         expect(res.status).toBe(200);
       }
     }
+  }
+
+  /** A change to the bootstrap admin's role or a disable revokes its JWTs: log in again. */
+  async function renewAdminToken(): Promise<void> {
+    const res = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
+    expect(res.status).toBe(200);
+    t.adminToken = res.body.access_token;
   }
 
   async function expectUnchanged(user: TestUser, expected: Record<string, unknown>) {
@@ -410,7 +418,10 @@ describe('users (SPEC §4)', () => {
     it('lets a user change their own e-mail, normalised to lower case', async () => {
       const user = await createUser(t);
       const fresh = userAttrs().email;
-      const res = await call('patch', `/${user.id}`, user.token, { email: fresh.toUpperCase() });
+      const res = await call('patch', `/${user.id}`, user.token, {
+        email: fresh.toUpperCase(),
+        current_password: user.password,
+      });
       expect(res.status).toBe(200);
       expect(res.body.email).toBe(fresh);
       expect((await login(fresh, user.password)).status).toBe(200);
@@ -429,7 +440,10 @@ describe('users (SPEC §4)', () => {
     it('lets a user change their own password: the new one logs in, the old one is 401', async () => {
       const user = await createUser(t);
       const { password } = userAttrs();
-      const res = await call('patch', `/${user.id}`, user.token, { password });
+      const res = await call('patch', `/${user.id}`, user.token, {
+        password,
+        current_password: user.password,
+      });
       expect(res.status).toBe(200);
       expect((await login(user.email, password)).status).toBe(200);
       expectError(await login(user.email, user.password), 401, 'INVALID_CREDENTIALS');
@@ -448,7 +462,10 @@ describe('users (SPEC §4)', () => {
       const user = await createUser(t);
       const other = await createUser(t);
       expectError(
-        await call('patch', `/${user.id}`, user.token, { email: other.email }),
+        await call('patch', `/${user.id}`, user.token, {
+          email: other.email,
+          current_password: user.password,
+        }),
         409,
         'CONFLICT',
       );
@@ -577,17 +594,22 @@ describe('users (SPEC §4)', () => {
       const promoted = await call('patch', `/${user.id}`, t.adminToken, { role: 'admin' });
       expect(promoted.status).toBe(200);
       expect(promoted.body.role).toBe('admin');
-      expect((await call('get', '?limit=1', user.token)).status).toBe(200);
+      // A role change revokes the JWTs issued before it; a new login carries the new role.
+      expectError(await call('get', '?limit=1', user.token), 401, 'INVALID_TOKEN');
+      const asAdmin = (await login(user.email, user.password)).body.access_token;
+      expect((await call('get', '?limit=1', asAdmin)).status).toBe(200);
 
       const demoted = await call('patch', `/${user.id}`, t.adminToken, { role: 'user' });
       expect(demoted.status).toBe(200);
       expect(demoted.body.role).toBe('user');
-      expectError(await call('get', '?limit=1', user.token), 403, 'FORBIDDEN');
+      expectError(await call('get', '?limit=1', asAdmin), 401, 'INVALID_TOKEN');
+      const asUser = (await login(user.email, user.password)).body.access_token;
+      expectError(await call('get', '?limit=1', asUser), 403, 'FORBIDDEN');
     });
   });
 
   describe('disabling', () => {
-    it("stops a disabled user's JWT, API key and login at once; re-enabling restores them", async () => {
+    it("stops a disabled user's JWT, API key and login at once; re-enabling restores keys and login, not old JWTs", async () => {
       const user = await createUser(t);
       const key = await createApiKey(t, user.token);
       expect((await call('get', '/me', key)).status).toBe(200);
@@ -610,9 +632,12 @@ describe('users (SPEC §4)', () => {
       const enabled = await call('patch', `/${user.id}`, t.adminToken, { disabled: false });
       expect(enabled.status).toBe(200);
       expect(enabled.body.disabled).toBe(false);
-      expect((await call('get', '/me', user.token)).status).toBe(200);
+      // The disable revoked the JWTs issued before it; API keys stay until revoked.
+      expectError(await call('get', '/me', user.token), 401, 'INVALID_TOKEN');
       expect((await call('get', '/me', key)).status).toBe(200);
-      expect((await login(user.email, user.password)).status).toBe(200);
+      const relogin = await login(user.email, user.password);
+      expect(relogin.status).toBe(200);
+      expect((await call('get', '/me', relogin.body.access_token)).status).toBe(200);
     });
   });
 
@@ -672,6 +697,8 @@ describe('users (SPEC §4)', () => {
       const demoted = await call('patch', `/${adminId}`, second.token, { role: 'user' });
       expect(demoted.status).toBe(200);
       expect(demoted.body.role).toBe('user');
+      expectError(await call('get', '?limit=1', t.adminToken), 401, 'INVALID_TOKEN');
+      await renewAdminToken();
       expectError(await call('get', '?limit=1', t.adminToken), 403, 'FORBIDDEN');
       // Now `second` is the last active admin.
       expectError(
@@ -682,6 +709,7 @@ describe('users (SPEC §4)', () => {
       expect((await call('patch', `/${adminId}`, second.token, { role: 'admin' })).body.role).toBe(
         'admin',
       );
+      await renewAdminToken();
 
       const disabled = await call('patch', `/${adminId}`, second.token, { disabled: true });
       expect(disabled.status).toBe(200);
@@ -696,6 +724,8 @@ describe('users (SPEC §4)', () => {
       expect(
         (await call('patch', `/${adminId}`, second.token, { disabled: false })).body.disabled,
       ).toBe(false);
+      expectError(await call('get', '/me', t.adminToken), 401, 'INVALID_TOKEN');
+      await renewAdminToken();
       expect((await call('get', '/me', t.adminToken)).status).toBe(200);
 
       // With the bootstrap admin active again, `second` can go.
@@ -723,6 +753,7 @@ describe('users (SPEC §4)', () => {
         } finally {
           // Whoever won, the bootstrap admin is needed by the rest of the file.
           await sql("UPDATE users SET role = 'admin' WHERE id = $1", [adminId]);
+          await renewAdminToken();
         }
       }
     });
@@ -782,5 +813,188 @@ describe('users (SPEC §4)', () => {
         );
       }
     });
+  });
+});
+
+describe('changing one’s own e-mail or password (SPEC §4)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  const patch = (token: string, id: string, body: Record<string, unknown>) =>
+    t.http().patch(`${USERS}/${id}`).set('Authorization', `Bearer ${token}`).send(body);
+  const login = (email: string, password: string) =>
+    t.http().post('/api/v1/auth/login').send({ email, password });
+
+  it('needs current_password: missing is 400 on that field, wrong is 403, and nothing changes', async () => {
+    const user = await createUser(t);
+    const key = await createApiKey(t, user.token);
+    const { email, password } = userAttrs();
+    // A stolen credential (here the API key, as well as the JWT) cannot take the account over.
+    for (const credential of [key, user.token]) {
+      for (const body of [{ password }, { email }, { email, password }]) {
+        expectFieldError(await patch(credential, user.id, body), 'current_password');
+        expectError(
+          await patch(credential, user.id, { ...body, current_password: 'Wrong-Password-1' }),
+          403,
+          'FORBIDDEN',
+        );
+      }
+    }
+    expect((await login(user.email, user.password)).status).toBe(200);
+    expectError(await login(email, password), 401, 'INVALID_CREDENTIALS');
+    expect((await patch(user.token, user.id, { name: 'No password needed' })).status).toBe(200);
+
+    const res = await patch(key, user.id, { email, password, current_password: user.password });
+    expect(res.status).toBe(200);
+    expect(res.body.email).toBe(email);
+    expect((await login(email, password)).status).toBe(200);
+  });
+
+  it('applies to an admin changing their own, not to an admin changing another user', async () => {
+    const admin = await createUser(t, 'admin');
+    const user = await createUser(t);
+    expectFieldError(
+      await patch(admin.token, admin.id, { password: userAttrs().password }),
+      'current_password',
+    );
+    const { email, password } = userAttrs();
+    expect((await patch(admin.token, user.id, { email, password })).status).toBe(200);
+    expect((await login(email, password)).status).toBe(200);
+  });
+});
+
+describe('guessing current_password', () => {
+  it('is held to RATE_LIMIT_LOGIN_PER_MINUTE per user, counted before the check', async () => {
+    const t = await startTestApp({ RATE_LIMIT_LOGIN_PER_MINUTE: '3' });
+    try {
+      const user = await createUser(t);
+      const key = await createApiKey(t, user.token);
+      const patch = (body: Record<string, unknown>) =>
+        t.http().patch(`${USERS}/${user.id}`).set('Authorization', `Bearer ${key}`).send(body);
+      // A right one is refunded.
+      expect(
+        (await patch({ password: 'Changed-Pass-01', current_password: user.password })).status,
+      ).toBe(200);
+      const guesses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          patch({ password: 'Hijacked-Pass-1', current_password: `guess-${i}-password` }),
+        ),
+      );
+      const checked = guesses.filter((r) => r.status === 403);
+      expect(checked.length).toBeLessThanOrEqual(3);
+      expect(guesses.filter((r) => r.status === 429)).toHaveLength(10 - checked.length);
+      const blocked = await patch({
+        password: 'Hijacked-Pass-1',
+        current_password: 'Changed-Pass-01',
+      });
+      expectError(blocked, 429, 'RATE_LIMIT');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      const login = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'Changed-Pass-01' });
+      expect(login.status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('revoking JWTs with the token version (SPEC §4)', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startTestApp();
+    // A second replica on the same database and Redis.
+    b = await startApp(a.env, { reset: false });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  const me = (app: TestApp, token: string) =>
+    app.http().get(`${USERS}/me`).set('Authorization', `Bearer ${token}`);
+  const patch = (token: string, id: string, body: Record<string, unknown>) =>
+    a.http().patch(`${USERS}/${id}`).set('Authorization', `Bearer ${token}`).send(body);
+  const loginOn = async (app: TestApp, email: string, password: string): Promise<string> => {
+    const res = await app.http().post('/api/v1/auth/login').send({ email, password });
+    expect(res.status).toBe(200);
+    return res.body.access_token;
+  };
+
+  /** Two JWTs of the user, issued within the same second, both served (and cached) by replica b. */
+  async function servedTokens(user: TestUser): Promise<string[]> {
+    const tokens = [user.token, await loginOn(b, user.email, user.password)];
+    for (const token of tokens) expect((await me(b, token)).status).toBe(200);
+    return tokens;
+  }
+
+  it.each<[string, (u: TestUser, admin: string) => Record<string, unknown>, string]>([
+    [
+      'a password change by the user',
+      (u) => ({ password: 'Brand-New-Pass-1', current_password: u.password }),
+      'self',
+    ],
+    [
+      'an e-mail change by the user',
+      (u) => ({ email: `new-${u.email}`, current_password: u.password }),
+      'self',
+    ],
+    ['a password change by an admin', () => ({ password: 'Brand-New-Pass-1' }), 'admin'],
+    ['a role change', () => ({ role: 'admin' }), 'admin'],
+  ])(
+    '%s revokes every earlier JWT on the other replica at once; keys and new logins work',
+    async (_, body, by) => {
+      const user = await createUser(a);
+      const key = await createApiKey(a, user.token);
+      const tokens = await servedTokens(user);
+      const change = body(user, a.adminToken);
+      const res = await patch(by === 'self' ? user.token : a.adminToken, user.id, change);
+      expect(res.status).toBe(200);
+
+      for (const token of tokens) expectError(await me(b, token), 401, 'INVALID_TOKEN');
+      for (const token of tokens) expectError(await me(a, token), 401, 'INVALID_TOKEN');
+      expect((await me(b, key)).status).toBe(200);
+      const fresh = await loginOn(
+        b,
+        (change.email as string | undefined) ?? user.email,
+        (change.password as string | undefined) ?? user.password,
+      );
+      expect((await me(b, fresh)).status).toBe(200);
+      expect((await me(a, fresh)).status).toBe(200);
+    },
+  );
+
+  it('a disable answers 403 while it lasts, and earlier JWTs stay revoked after re-enabling', async () => {
+    const user = await createUser(a);
+    const key = await createApiKey(a, user.token);
+    const tokens = await servedTokens(user);
+    expect((await patch(a.adminToken, user.id, { disabled: true })).status).toBe(200);
+    for (const credential of [...tokens, key]) {
+      expectError(await me(b, credential), 403, 'FORBIDDEN');
+    }
+    expect((await patch(a.adminToken, user.id, { disabled: false })).status).toBe(200);
+    for (const token of tokens) expectError(await me(b, token), 401, 'INVALID_TOKEN');
+    expect((await me(b, key)).status).toBe(200);
+    expect((await me(b, await loginOn(a, user.email, user.password))).status).toBe(200);
+  });
+
+  it('a name change, re-sending the same e-mail or role, or re-enabling revokes nothing', async () => {
+    const user = await createUser(a);
+    const tokens = await servedTokens(user);
+    for (const body of [
+      { name: 'Renamed' },
+      { email: user.email.toUpperCase(), current_password: user.password },
+    ]) {
+      expect((await patch(user.token, user.id, body)).status).toBe(200);
+    }
+    for (const body of [{ role: 'user' }, { disabled: false }]) {
+      expect((await patch(a.adminToken, user.id, body)).status).toBe(200);
+    }
+    for (const token of tokens) expect((await me(b, token)).status).toBe(200);
   });
 });

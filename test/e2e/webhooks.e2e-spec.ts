@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import Redis from 'ioredis';
 import type { Response } from 'supertest';
 
-import { createUser, TestUser } from '../factories/users.factory';
+import { createUser, loginAs, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
 import { startApp, TestApp } from '../support/test-app';
 import { TEST_REDIS_URL, testEnv } from '../support/test-env';
@@ -803,7 +803,8 @@ describe('webhooks (SPEC §9)', () => {
       expect(made.status).toBe(201);
       const [req] = await rx1.waitFor(1);
       expect(verified(hook1.secret, req).data.id).toBe(made.body.id);
-      await expectNothing([[admin3.token, hook3, rx3]]);
+      // The demotion revoked admin3's JWT.
+      await expectNothing([[await loginAs(t, admin3), hook3, rx3]]);
     });
 
     it("PATCH /config → config.updated, to admins' webhooks only", async () => {
@@ -902,7 +903,7 @@ describe('webhooks (SPEC §9)', () => {
       expect((await newUser(replica)).status).toBe(201);
       await sleep(300);
       expect(rx.requests).toHaveLength(1);
-      expect(await deliveries(admin3.token, hook.id)).toHaveLength(1);
+      expect(await deliveries(await loginAs(t, admin3), hook.id)).toHaveLength(1);
     });
   });
 

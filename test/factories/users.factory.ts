@@ -58,3 +58,16 @@ export async function createApiKey(t: TestApp, token: string, name = 'test key')
     throw new Error(`createApiKey: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.key;
 }
+
+/** A fresh JWT: a role, e-mail or password change or a disable revokes the ones issued before. */
+export async function loginAs(
+  t: TestApp,
+  user: Pick<TestUser, 'email' | 'password'>,
+): Promise<string> {
+  const login = await t
+    .http()
+    .post('/api/v1/auth/login')
+    .send({ email: user.email, password: user.password });
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
+  return login.body.access_token;
+}

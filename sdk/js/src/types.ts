@@ -50,6 +50,8 @@ export interface ApiKey {
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
+  /** The key's own request limit per minute (below the user's); null: only the user's applies. */
+  rate_limit_per_minute: number | null;
 }
 
 export interface CreatedApiKey extends ApiKey {
@@ -61,6 +63,8 @@ export interface ApiKeyCreateParams {
   name: string;
   /** ISO 8601 date-time; omitted: never expires. */
   expires_at?: string;
+  /** A lower limit for this key alone; it still shares the user's. */
+  rate_limit_per_minute?: number;
 }
 
 // Users
@@ -89,6 +93,8 @@ export interface UserUpdateParams {
   name?: string;
   email?: string;
   password?: string;
+  /** Needed to change one's own `email` or `password`. */
+  current_password?: string;
   /** Admins only. */
   role?: Role;
   /** Admins only. */

@@ -302,15 +302,24 @@ class Users(_Resource):
         name: Optional[str] = None,
         email: Optional[str] = None,
         password: Optional[str] = None,
+        current_password: Optional[str] = None,
         role: Optional[str] = None,
         disabled: Optional[bool] = None,
         timeout: Optional[float] = None,
     ) -> OpenClawObject:
-        """(admin or self) Only an admin may set ``role`` and ``disabled``."""
+        """(admin or self) Only an admin may set ``role`` and ``disabled``; changing one's own
+        ``email`` or ``password`` needs ``current_password``."""
         return self._call(
             "PATCH",
             path("users", user_id),
-            body=_body(name=name, email=email, password=password, role=role, disabled=disabled),
+            body=_body(
+                name=name,
+                email=email,
+                password=password,
+                current_password=current_password,
+                role=role,
+                disabled=disabled,
+            ),
             timeout=timeout,
         )
 
@@ -428,14 +437,20 @@ class ApiKeys(_Resource):
         *,
         name: str,
         expires_at: Optional[Union[str, datetime]] = None,
+        rate_limit_per_minute: Optional[int] = None,
         timeout: Optional[float] = None,
     ) -> OpenClawObject:
-        """``{id, name, key, prefix, created_at, expires_at, last_used_at}``: ``key`` (``oc_…``)
-        is shown this once. ``expires_at`` is an ISO 8601 string or a datetime (naive = UTC)."""
+        """``{id, name, key, prefix, created_at, expires_at, last_used_at, rate_limit_per_minute}``:
+        ``key`` (``oc_…``) is shown this once. ``expires_at`` is an ISO 8601 string or a datetime
+        (naive = UTC); ``rate_limit_per_minute`` is a lower limit for this key alone."""
         return self._call(
             "POST",
             "/api-keys",
-            body=_body(name=name, expires_at=iso8601(expires_at) if expires_at else None),
+            body=_body(
+                name=name,
+                expires_at=iso8601(expires_at) if expires_at else None,
+                rate_limit_per_minute=rate_limit_per_minute,
+            ),
             timeout=timeout,
         )
 

@@ -123,6 +123,10 @@ class ApiKeysTest(ErrorAssertions):
         self.assertEqual(created.prefix, created.key[:12])
         self.assertRegex(created.expires_at, ISO_UTC)
         self.assertEqual(created.expires_at[:16], expires.strftime("%Y-%m-%dT%H:%M"))
+        self.assertIsNone(created.rate_limit_per_minute)
+        limited = user.client.api_keys.create(name="limited key", rate_limit_per_minute=5)
+        self.assertEqual(limited.rate_limit_per_minute, 5)
+        user.client.api_keys.delete(limited.id)
 
         listed = user.client.api_keys.list()
         self.assertPage(listed)

@@ -8,6 +8,8 @@ export class ApiKeyResponseDto {
   created_at: Date;
   expires_at: Date | null;
   last_used_at: Date | null;
+  /** The key's own request limit per minute; null: only the user's limit applies. */
+  rate_limit_per_minute: number | null;
 }
 
 /** Only the creation answer carries the key itself. */

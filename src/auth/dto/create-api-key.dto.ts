@@ -1,4 +1,13 @@
-import { IsDateString, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import {
+  IsDateString,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 export class CreateApiKeyDto {
   @IsString()
@@ -9,4 +18,11 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsDateString({ strict: true }, { message: 'expires_at must be an ISO 8601 date-time' })
   expires_at?: string;
+
+  /** The key's own, lower limit; the key still shares its user's `RATE_LIMIT_PER_MINUTE` too. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  rate_limit_per_minute?: number | null;
 }

@@ -34,4 +34,8 @@ export class ApiKeyEntity {
 
   @Column({ name: 'last_used_at', type: Date, nullable: true })
   lastUsedAt: Date | null;
+
+  /** The key's own request limit, below the user's; null: only the user's limit applies. */
+  @Column({ name: 'rate_limit_per_minute', type: 'integer', nullable: true })
+  rateLimitPerMinute: number | null;
 }

@@ -18,6 +18,8 @@ export interface CachedCredential {
   principal: Principal;
   expiresAt: number | null;
   lastUsedAt: number | null;
+  /** A user's current token version: a JWT carrying an older one is revoked. */
+  tokenVersion?: number;
 }
 
 /**
@@ -52,6 +54,11 @@ export class CredentialCache implements OnApplicationShutdown {
       this.entries.set(key, { value, until });
     }
     return value;
+  }
+
+  /** This replica only: the next `resolve` of `key` reads again. */
+  forget(key: string): void {
+    this.entries.delete(key);
   }
 
   /** Call after the change is committed and before answering: every replica reads again. */

@@ -7,4 +7,6 @@ export interface Principal {
   role: Role;
   via: 'jwt' | 'api_key';
   apiKeyId?: string;
+  /** The API key's own request limit per minute, when it has one (a second bucket, SPEC §11). */
+  keyRateLimitPerMinute?: number | null;
 }

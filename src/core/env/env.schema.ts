@@ -101,6 +101,16 @@ export class EnvSchema {
   @Min(1)
   RATE_LIMIT_LOGIN_PER_MINUTE = 10;
 
+  /** Express's trust-proxy setting: a hop count or a comma list of addresses/CIDRs; off when unset. */
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
+  @Type(() => Number)
+  @IsInt({ message: 'MAX_API_KEYS_PER_USER must be an integer' })
+  @Min(1)
+  MAX_API_KEYS_PER_USER = 50;
+
   @IsOptional()
   @IsString()
   DEEPSEEK_API_KEY?: string;
@@ -258,4 +268,5 @@ export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
   'PROVIDERS_FILE',
   'METRICS_TOKEN',
   'SECRETS_KEY',
+  'TRUST_PROXY',
 ]);

@@ -120,4 +120,18 @@ describe(loadEnv.name, () => {
       expect(found[0]).not.toContain(bad);
     }
   });
+
+  it('reads TRUST_PROXY as a hop count or a list of proxy addresses, off by default', () => {
+    expect(loadEnv({}, false).trustProxy).toBe(false);
+    expect(loadEnv({ TRUST_PROXY: '0' }, false).trustProxy).toBe(false);
+    expect(loadEnv({ TRUST_PROXY: '1' }, false).trustProxy).toBe(1);
+    expect(loadEnv({ TRUST_PROXY: '10.0.0.0/8, loopback,::1' }, false).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '::1',
+    ]);
+    for (const bad of ['true', '10.0.0.0/33', 'proxy.internal', '1.2.3.4/8/1']) {
+      expect(problems({ TRUST_PROXY: bad })).toEqual([expect.stringMatching(/^TRUST_PROXY/)]);
+    }
+  });
 });

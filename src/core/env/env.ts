@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
+import { isIP } from 'node:net';
+
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { config as loadDotenv } from 'dotenv';
@@ -28,6 +30,8 @@ export interface Env extends Readonly<
   readonly bodyLimitBytes: number;
   readonly corsOrigins: string[];
   readonly isProduction: boolean;
+  /** For Express's `trust proxy`: a hop count, a list of addresses/CIDRs, or false (off). */
+  readonly trustProxy: number | string[] | false;
 }
 
 export class EnvValidationError extends Error {
@@ -67,6 +71,25 @@ function parseSecretsKeys(raw: string | undefined): Buffer[] | null {
     else return null;
   }
   return keys;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** TRUST_PROXY: a hop count (0 is off) or a comma list of addresses, CIDRs and Express's names. */
+function parseTrustProxy(raw: string | undefined): number | string[] | false | null {
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) return Number(raw) === 0 ? false : Number(raw);
+  const entries = raw.split(',').map((e) => e.trim());
+  return entries.every(isProxyAddress) ? entries : null;
 }
 
 function flatten(errors: ValidationError[]): string[] {
@@ -132,6 +155,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
   }
   const secretsKeys = parseSecretsKeys(schema.SECRETS_KEY);
   if (!secretsKeys) problems.push(SECRETS_KEY_FORMAT);
+  const trustProxy = parseTrustProxy(schema.TRUST_PROXY);
+  if (trustProxy === null) {
+    problems.push(
+      'TRUST_PROXY must be a hop count (e.g. 1) or a comma-separated list of proxy addresses or CIDRs (e.g. 10.0.0.0/8,loopback)',
+    );
+  }
   if (problems.length > 0) throw new EnvValidationError(problems);
 
   return Object.freeze({
@@ -154,5 +183,6 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env, readDotenv = tr
       .map((o) => o.trim())
       .filter(Boolean),
     isProduction: schema.NODE_ENV === 'production',
+    trustProxy: trustProxy!,
   });
 }

@@ -12,6 +12,8 @@ export const API_PREFIX = 'api/v1';
 /** HTTP settings shared by main.ts and the e2e tests, so both run the same stack. */
 export function configureApp(app: NestExpressApplication, env: Env): void {
   app.disable('x-powered-by');
+  // Only then does req.ip (the login limiter's client address) come from X-Forwarded-For.
+  if (env.trustProxy !== false) app.set('trust proxy', env.trustProxy);
   app.use(requestId);
   app.use(app.get(ShutdownService).middleware());
   app.use(app.get(MetricsService).httpMiddleware());

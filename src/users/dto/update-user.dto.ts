@@ -21,6 +21,13 @@ export class UpdateUserDto {
   @Length(8, 128)
   password?: string;
 
+  /** Needed when a user changes their own email or password; an admin changing another user needs none. */
+  @Optional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  current_password?: string;
+
   /** Admins only. */
   @Optional()
   @IsIn(ROLES)

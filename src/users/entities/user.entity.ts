@@ -26,4 +26,8 @@ export class UserEntity extends TimestampedEntity {
 
   @Column({ type: 'boolean', default: false })
   disabled: boolean;
+
+  /** Carried in every JWT; bumped by a password, e-mail or role change or a disable to revoke them. */
+  @Column({ name: 'token_version', type: 'integer', default: 0 })
+  tokenVersion: number;
 }
