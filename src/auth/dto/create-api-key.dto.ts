@@ -1,8 +1,11 @@
 import { IsDateString, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
+import { NotBlank } from '../../core/http/not-blank.decorator';
+
 export class CreateApiKeyDto {
   @IsString()
   @IsNotEmpty()
+  @NotBlank()
   @MaxLength(100)
   name: string;
 
