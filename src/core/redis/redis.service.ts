@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 
 import { EnvService } from '../env/env.service';
+import { closeIfStartFails } from '../startup/startup-scope';
 
 /** The shared Redis connection for counters and health (BullMQ keeps its own). */
 @Injectable()
@@ -17,6 +18,7 @@ export class RedisService implements OnApplicationShutdown {
     });
     // Errors surface through commands and health checks; an unhandled 'error' event would crash.
     this.client.on('error', () => undefined);
+    closeIfStartFails(() => this.client.disconnect());
   }
 
   async ping(timeoutMs = 1500): Promise<void> {
