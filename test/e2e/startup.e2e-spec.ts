@@ -7,7 +7,7 @@ import request from 'supertest';
 
 import { spawnServer } from '../support/server-process';
 
-/** What a user sees when start-up fails: one line on stderr, no stack, exit code 1. */
+/** What a user sees when start-up fails: one JSON line per problem on stderr, no stack, exit code 1. */
 async function expectStartupFailure(env: Record<string, string>, pattern: RegExp): Promise<string> {
   const server = spawnServer(env);
   const { code, ms } = await server.exited;
@@ -16,6 +16,8 @@ async function expectStartupFailure(env: Record<string, string>, pattern: RegExp
   expect(ms).toBeLessThan(10_000);
   expect(output).toMatch(pattern);
   expect(output).not.toMatch(/\n\s+at /);
+  // JSON like every other log line, so a log collector reads the reason too.
+  for (const line of output.split('\n')) expect(JSON.parse(line)).toMatchObject({ level: 60 });
   return output;
 }
 
@@ -130,7 +132,7 @@ describe('start-up (SPEC §2)', () => {
     const again = spawnServer({}, server.cwd);
     const { code } = await again.exited;
     expect(code).toBe(1);
-    expect(again.output().trim()).toMatch(/^Configuration error: ROLE/);
+    expect(JSON.parse(again.output().trim()).msg).toMatch(/^Configuration error: ROLE/);
   });
 
   it('runs the migrations from the TypeORM CLI (npm run migration:run)', () => {
