@@ -47,7 +47,9 @@ describe('a failing start-up leaves nothing open', () => {
       () => {
         const file = join(mkdtempSync(join(tmpdir(), 'openclaw-providers-')), 'providers.yaml');
         writeFileSync(file, 'providers: [{ name: broken }]\n');
-        return { PROVIDERS_FILE: file };
+        // On a PostgreSQL run, its pool is open by the time the providers are read.
+        const pg = process.env.DATABASE_URL;
+        return { PROVIDERS_FILE: file, ...(pg && { DATABASE_URL: pg }) };
       },
     ],
     [
@@ -61,7 +63,10 @@ describe('a failing start-up leaves nothing open', () => {
       () => ({ ROLE: 'api', ADMIN_EMAIL: '', ADMIN_PASSWORD: '', DATA_DIR: '/proc/version/x' }),
     ],
   ])('%s', async (_, overrides) => {
-    await expect(startApp(testEnv(overrides()), { reset: false })).rejects.toThrow();
+    // A fresh SQLite file unless the case names its database: nothing from other files is there.
+    const database = `sqlite:${join(mkdtempSync(join(tmpdir(), 'openclaw-handles-')), 'db.sqlite')}`;
+    const env = testEnv({ DATABASE_URL: database, ...overrides() });
+    await expect(startApp(env, { reset: false })).rejects.toThrow();
     expect(await settledResources(baseline)).toEqual(baseline);
   });
 });
