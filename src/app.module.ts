@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 
 import { AppConfigModule } from './app-config/app-config.module';
 import { AuthModule } from './auth/auth.module';
@@ -16,6 +17,7 @@ import { RequestBodyGuard } from './core/http/request-body.guard';
 import { QueueModule } from './core/queue/queue.module';
 import { RedisModule } from './core/redis/redis.module';
 import { ShutdownModule } from './core/shutdown/shutdown.module';
+import { closeIfStartFails } from './core/startup/startup-scope';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelsModule } from './models/models.module';
@@ -37,7 +39,15 @@ export class AppModule {
         EnvModule.forRoot(env),
         loggingModule(env),
         ShutdownModule,
-        TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 0 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(env), retryAttempts: 0 }),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            // A PostgreSQL pool would otherwise outlive an app that fails to build.
+            closeIfStartFails(() => dataSource.destroy());
+            return dataSource;
+          },
+        }),
         RedisModule,
         HealthModule,
         QueueModule,

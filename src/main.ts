@@ -6,9 +6,15 @@ import { createApp } from './core/startup/create-app';
 import { preflight, PreflightError } from './core/startup/preflight';
 import { StartupError } from './core/startup/startup.error';
 
-/** Start-up problems a user can fix get one line on stderr, never a stack trace. */
+/**
+ * Start-up problems a user can fix get one line each on stderr, never a stack trace: a JSON line
+ * like every other log line (pino's shape, level fatal), so a log collector reads them too.
+ */
 function fail(lines: string[]): never {
-  for (const line of lines) process.stderr.write(`${line}\n`);
+  for (const line of lines) {
+    const entry = { level: 60, time: new Date().toISOString(), service: 'openclaw', msg: line };
+    process.stderr.write(`${JSON.stringify(entry)}\n`);
+  }
   process.exit(1);
 }
 
@@ -60,7 +66,10 @@ async function main(): Promise<void> {
       .get(ShutdownService)
       .drain(app.getHttpServer(), env.SHUTDOWN_TIMEOUT_MS)
       .then(() => app.close())
-      .then(() => process.exit(0))
+      .then(() => {
+        logger.log('stopped');
+        process.exit(0);
+      })
       .catch((err: Error) => {
         logger.error(`Shutdown failed: ${err.message}`);
         process.exit(1);

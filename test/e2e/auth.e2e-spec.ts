@@ -114,8 +114,16 @@ describe('auth (SPEC §4)', () => {
       },
     );
 
+    it('judges a token that is not JWT-shaped as an API key: 401 INVALID_API_KEY', async () => {
+      for (const token of ['abc', 'your-api-key', 'a.b', 'a.b.c.d']) {
+        const res = await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${token}`);
+        expect(res.status).toBe(401);
+        expect(res.body.error.code).toBe('INVALID_API_KEY');
+      }
+    });
+
     it('rejects malformed JWTs with 401 INVALID_TOKEN', async () => {
-      for (const token of ['abc', 'a.b.c', 'eyJhbGciOiJIUzI1NiJ9.e30.']) {
+      for (const token of ['a.b.c', 'eyJhbGciOiJIUzI1NiJ9.e30.']) {
         const res = await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${token}`);
         expect(res.status).toBe(401);
         expect(res.body.error.code).toBe('INVALID_TOKEN');

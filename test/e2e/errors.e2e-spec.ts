@@ -92,8 +92,8 @@ describe('error contract (SPEC §3)', () => {
       expectEnvelope(res.body, 'PAYLOAD_TOO_LARGE');
     });
 
-    it('rejects a JSON array or scalar where an object is expected', async () => {
-      for (const body of ['[1,2]', '"text"', '42']) {
+    it('answers valid JSON that is not an object with 400 VALIDATION_ERROR saying so', async () => {
+      for (const body of ['[1,2]', '"hi"', '42', 'null', 'true']) {
         const res = await t
           .http()
           .post('/api/v1/api-keys')
@@ -101,8 +101,83 @@ describe('error contract (SPEC §3)', () => {
           .set('Content-Type', 'application/json')
           .send(body);
         expect(res.status).toBe(400);
-        expect(['VALIDATION_ERROR', 'INVALID_JSON']).toContain(res.body.error.code);
+        expectEnvelope(res.body, 'VALIDATION_ERROR');
+        expect(res.body.error.message).toBe('The request body is valid JSON but not an object');
+        expect(res.body.error.details.fields).toEqual([
+          { field: 'body', message: expect.stringMatching(/must be a JSON object/) },
+        ]);
       }
+      const keys = await t
+        .http()
+        .get('/api/v1/api-keys')
+        .set('Authorization', `Bearer ${user.token}`);
+      expect(keys.body.total).toBe(0);
+    });
+
+    it('gives one message per field: the first constraint that failed', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/chat')
+        .set('Authorization', `Bearer ${user.token}`)
+        .send({ message: 123, temperature: 'hot', model: '' });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details.fields).toEqual([
+        { field: 'message', message: 'message must be a string' },
+        { field: 'model', message: expect.stringMatching(/^model must be longer than/) },
+        { field: 'temperature', message: expect.stringMatching(/^temperature must be a number/) },
+      ]);
+    });
+
+    it.each([
+      ['POST', '/api/v1/chat', { message: '   ' }, 'message'],
+      ['POST', '/api/v1/chat', { message: '\n\t ' }, 'message'],
+      ['POST', '/api/v1/sessions', { name: '  ' }, 'name'],
+      ['POST', '/api/v1/api-keys', { name: ' ' }, 'name'],
+    ])('refuses a whitespace-only required string: %s %s', async (method, path, body, field) => {
+      const res = await t
+        .http()
+        [method.toLowerCase() as 'post'](path)
+        .set('Authorization', `Bearer ${user.token}`)
+        .send(body);
+      expect(res.status).toBe(400);
+      expectEnvelope(res.body, 'VALIDATION_ERROR');
+      expect(res.body.error.details.fields).toEqual([
+        { field, message: `${field} must not be empty or only whitespace` },
+      ]);
+      const sessions = await t
+        .http()
+        .get('/api/v1/sessions')
+        .set('Authorization', `Bearer ${user.token}`);
+      expect(sessions.body.total).toBe(0);
+    });
+
+    it('refuses whitespace-only user and skill names and scripts (admin routes)', async () => {
+      const admin = (path: string, body: object, method: 'post' | 'patch' = 'post') =>
+        t.http()[method](path).set('Authorization', `Bearer ${t.adminToken}`).send(body);
+      const before = await t.db.query('SELECT COUNT(*) AS n FROM users');
+      for (const [res, field] of [
+        [
+          await admin('/api/v1/users', {
+            email: 'blank@example.test',
+            password: 'password-1',
+            name: ' ',
+          }),
+          'name',
+        ],
+        [await admin(`/api/v1/users/${user.id}`, { name: '\t' }, 'patch'), 'name'],
+        [await admin('/api/v1/skills', { name: 'blank', script: '  ' }), 'script'],
+      ] as const) {
+        expect(res.status).toBe(400);
+        expect(res.body.error.details.fields).toEqual([
+          { field, message: `${field} must not be empty or only whitespace` },
+        ]);
+      }
+      const after = await t.db.query('SELECT COUNT(*) AS n FROM users');
+      expect(Number(after[0].n)).toBe(Number(before[0].n));
+      const skills = await admin('/api/v1/skills', {}).then(() =>
+        t.http().get('/api/v1/skills').set('Authorization', `Bearer ${t.adminToken}`),
+      );
+      expect(skills.body.total).toBe(0);
     });
 
     it('lists every bad field in details.fields', async () => {
@@ -128,17 +203,22 @@ describe('error contract (SPEC §3)', () => {
   });
 
   describe('list queries', () => {
-    it.each(['limit=0', 'limit=101', 'limit=abc', 'offset=-1', 'offset=1.5', 'order=sideways'])(
-      '?%s is a 400 VALIDATION_ERROR',
-      async (qs) => {
-        const res = await t
-          .http()
-          .get(`/api/v1/api-keys?${qs}`)
-          .set('Authorization', `Bearer ${user.token}`);
-        expect(res.status).toBe(400);
-        expectEnvelope(res.body, 'VALIDATION_ERROR');
-      },
-    );
+    it.each([
+      ['limit=0', 'limit must not be less than 1'],
+      ['limit=101', 'limit must not be greater than 100'],
+      ['limit=abc', 'limit must be an integer number'],
+      ['offset=-1', 'offset must not be less than 0'],
+      ['offset=1.5', 'offset must be an integer number'],
+      ['order=sideways', 'order must be one of the following values: asc, desc'],
+    ])('?%s is a 400 VALIDATION_ERROR with one message', async (qs, message) => {
+      const res = await t
+        .http()
+        .get(`/api/v1/api-keys?${qs}`)
+        .set('Authorization', `Bearer ${user.token}`);
+      expect(res.status).toBe(400);
+      expectEnvelope(res.body, 'VALIDATION_ERROR');
+      expect(res.body.error.details.fields).toEqual([{ field: qs.split('=')[0], message }]);
+    });
 
     it('ignores unknown query parameters and applies the defaults', async () => {
       const res = await t

@@ -20,6 +20,7 @@ interface LogLine {
   req?: { id: string; method: string; url: string };
   res?: { status: number };
   user_id?: string;
+  err_code?: string;
 }
 
 function parseLog(output: string): LogLine[] {
@@ -84,7 +85,16 @@ describe('logs (SPEC §11)', () => {
       .post('/api/v1/auth/login')
       .send({ email: ADMIN_EMAIL, password: WRONG_PASSWORD, extra: MESSAGE })
       .expect(400);
-    await http().get('/api/v1/users/me').set('Authorization', `Bearer ${key}x`).expect(401);
+    await http()
+      .get('/api/v1/users/me')
+      .set('Authorization', `Bearer ${key}x`)
+      .set('X-Request-Id', 'trace-bad-key-1')
+      .expect(401);
+    await http()
+      .get('/api/v1/sessions/nope')
+      .set('Authorization', `Bearer ${key}`)
+      .set('X-Request-Id', 'trace-missing-1')
+      .expect(404);
     await new Promise((r) => setTimeout(r, 300));
 
     const output = server.output();
@@ -100,6 +110,18 @@ describe('logs (SPEC §11)', () => {
     expect(lines.find((l) => l.req?.id === 'trace-login-1')).toMatchObject({
       req: { url: '/api/v1/auth/login' },
       res: { status: 200 },
+    });
+    expect(lines.find((l) => l.req?.id === 'trace-login-1')?.err_code).toBeUndefined();
+    // 4xx lines name the error code the caller got, so a log search finds them without the body.
+    expect(lines.find((l) => l.req?.id === 'trace-bad-key-1')).toMatchObject({
+      level: 40,
+      res: { status: 401 },
+      err_code: 'INVALID_API_KEY',
+    });
+    expect(lines.find((l) => l.req?.id === 'trace-missing-1')).toMatchObject({
+      level: 40,
+      res: { status: 404 },
+      err_code: 'SESSION_NOT_FOUND',
     });
 
     for (const secret of [

@@ -7,7 +7,7 @@ import request from 'supertest';
 
 import { spawnServer } from '../support/server-process';
 
-/** What a user sees when start-up fails: one line on stderr, no stack, exit code 1. */
+/** What a user sees when start-up fails: one JSON line per problem on stderr, no stack, exit code 1. */
 async function expectStartupFailure(env: Record<string, string>, pattern: RegExp): Promise<string> {
   const server = spawnServer(env);
   const { code, ms } = await server.exited;
@@ -16,6 +16,8 @@ async function expectStartupFailure(env: Record<string, string>, pattern: RegExp
   expect(ms).toBeLessThan(10_000);
   expect(output).toMatch(pattern);
   expect(output).not.toMatch(/\n\s+at /);
+  // JSON like every other log line, so a log collector reads the reason too.
+  for (const line of output.split('\n')) expect(JSON.parse(line)).toMatchObject({ level: 60 });
   return output;
 }
 
@@ -130,7 +132,7 @@ describe('start-up (SPEC §2)', () => {
     const again = spawnServer({}, server.cwd);
     const { code } = await again.exited;
     expect(code).toBe(1);
-    expect(again.output().trim()).toMatch(/^Configuration error: ROLE/);
+    expect(JSON.parse(again.output().trim()).msg).toMatch(/^Configuration error: ROLE/);
   });
 
   it('runs the migrations from the TypeORM CLI (npm run migration:run)', () => {
@@ -146,6 +148,37 @@ describe('start-up (SPEC §2)', () => {
     const shown = run('migration:show');
     expect(shown.stdout).toMatch(/\[X\] \d+ Init\d+/);
     expect(shown.stdout).not.toMatch(/\[ \]/);
+  });
+
+  it('with DB_MIGRATE=false and no schema, exits 1 with one JSON line naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-nomigrate-'));
+    const databaseUrl = `sqlite:${join(dir, 'api.db')}`;
+    const out = await expectStartupFailure(
+      { DATABASE_URL: databaseUrl, DB_MIGRATE: 'false' },
+      /DB_MIGRATE=false.*npm run migration:run.*migration Job/,
+    );
+    expect(out.split('\n')).toHaveLength(1);
+    expect(JSON.parse(out)).toMatchObject({ level: 60, msg: expect.any(String) });
+    expect(out).not.toMatch(/SqliteError|system_settings/);
+
+    // Once the migration Job (here: the CLI) has run, the same pod starts; logs stay JSON to the end.
+    const migrated = spawnSync(process.execPath, [TYPEORM_CLI, 'migration:run', '-d', ORMCONFIG], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
+      encoding: 'utf8',
+    });
+    expect(migrated.status).toBe(0);
+    const server = spawnServer({ DATABASE_URL: databaseUrl, DB_MIGRATE: 'false' });
+    await server.waitForOutput(/listening on/);
+    await server.stop();
+    expect((await server.exited).code).toBe(0);
+    const lines = server
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string });
+    expect(lines.at(-2)?.msg).toMatch(/^SIGTERM: finishing in-flight work/);
+    expect(lines.at(-1)?.msg).toBe('stopped');
   });
 
   it('serves only health checks in the worker role', async () => {

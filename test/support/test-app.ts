@@ -42,12 +42,18 @@ export async function startApp(env: Env, { reset = true } = {}): Promise<TestApp
     await flushRedis();
   }
   const app = await createApp(env);
-  await app.listen(0, '127.0.0.1');
-  const server = app.getHttpServer();
-  const http = () => request(server);
-  const login = await http()
-    .post('/api/v1/auth/login')
-    .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  let login;
+  try {
+    await app.listen(0, '127.0.0.1');
+    login = await request(app.getHttpServer())
+      .post('/api/v1/auth/login')
+      .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  } catch (err) {
+    // A failed start must not leave Redis clients, queues or workers keeping Jest alive.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const http = () => request(app.getHttpServer());
   return {
     app,
     env,

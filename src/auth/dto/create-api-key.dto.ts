@@ -9,9 +9,12 @@ import {
   Min,
 } from 'class-validator';
 
+import { NotBlank } from '../../core/http/not-blank.decorator';
+
 export class CreateApiKeyDto {
   @IsString()
   @IsNotEmpty()
+  @NotBlank()
   @MaxLength(100)
   name: string;
 

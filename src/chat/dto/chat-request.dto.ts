@@ -1,11 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsNumber, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 
+import { NotBlank } from '../../core/http/not-blank.decorator';
 import { Optional } from '../../core/http/optional.decorator';
 
 export class ChatRequestDto {
   @IsString()
   @IsNotEmpty()
+  @NotBlank()
   @MaxLength(100_000)
   message: string;
 

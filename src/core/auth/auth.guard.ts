@@ -37,7 +37,8 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     const match = BEARER.exec(req.headers.authorization ?? '');
     if (!match) throw new AppException(ErrorCode.UNAUTHORIZED);
 
-    if (match[1].startsWith('oc_')) {
+    // SPEC §4: only a JWT-shaped token (three dot-separated parts) is a JWT; anything else is judged as a key.
+    if (match[1].split('.').length !== 3) {
       req.user = await this.apiKeys.authenticate(match[1]);
     } else {
       await super.canActivate(context);

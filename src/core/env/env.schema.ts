@@ -10,6 +10,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidationArguments,
 } from 'class-validator';
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
@@ -20,6 +21,19 @@ const toBoolean = ({ value }: { value: unknown }): unknown => {
   return value;
 };
 
+/** One message for every way a number can be wrong, naming the range (`PORT=abc` is not "too large"). */
+function WholeNumber(min: number, max?: number): PropertyDecorator {
+  const message = ({ property }: ValidationArguments) =>
+    max === undefined
+      ? `${property} must be a whole number of at least ${min}`
+      : `${property} must be a whole number between ${min} and ${max}`;
+  return (target, key) => {
+    IsInt({ message })(target, key);
+    Min(min, { message })(target, key);
+    if (max !== undefined) Max(max, { message })(target, key);
+  };
+}
+
 /** Every environment variable the server reads, with its default. */
 export class EnvSchema {
   @IsIn(['development', 'production', 'test'])
@@ -29,9 +43,7 @@ export class EnvSchema {
   ROLE = 'all';
 
   @Type(() => Number)
-  @IsInt({ message: 'PORT must be an integer' })
-  @Min(0)
-  @Max(65535)
+  @WholeNumber(1, 65535)
   PORT = 3000;
 
   @IsString()
@@ -47,9 +59,7 @@ export class EnvSchema {
   DB_MIGRATE: boolean = true;
 
   @Type(() => Number)
-  @IsInt({ message: 'DB_POOL_SIZE must be an integer' })
-  @Min(1)
-  @Max(200)
+  @WholeNumber(1, 200)
   DB_POOL_SIZE = 10;
 
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://host:port[/db]' })
@@ -57,8 +67,7 @@ export class EnvSchema {
 
   /** The longest a request waits on one Redis command before going on without it. */
   @Type(() => Number)
-  @IsInt({ message: 'REDIS_COMMAND_TIMEOUT_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   REDIS_COMMAND_TIMEOUT_MS = 1000;
 
   @IsOptional()
@@ -97,8 +106,7 @@ export class EnvSchema {
   CORS_ORIGINS?: string;
 
   @Type(() => Number)
-  @IsInt({ message: 'RATE_LIMIT_LOGIN_PER_MINUTE must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   RATE_LIMIT_LOGIN_PER_MINUTE = 10;
 
   /** Express's trust-proxy setting: a hop count or a comma list of addresses/CIDRs; off when unset. */
@@ -107,8 +115,7 @@ export class EnvSchema {
   TRUST_PROXY?: string;
 
   @Type(() => Number)
-  @IsInt({ message: 'MAX_API_KEYS_PER_USER must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   MAX_API_KEYS_PER_USER = 50;
 
   @IsOptional()
@@ -134,73 +141,58 @@ export class EnvSchema {
   ECHO_MODEL: boolean = true;
 
   @Type(() => Number)
-  @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   UPSTREAM_TIMEOUT_MS = 60000;
 
   @Type(() => Number)
-  @IsInt({ message: 'UPSTREAM_MAX_RETRIES must be an integer' })
-  @Min(0)
-  @Max(5)
+  @WholeNumber(0, 5)
   UPSTREAM_MAX_RETRIES = 2;
 
   @Type(() => Number)
-  @IsInt({ message: 'CHAT_HISTORY_MAX_CHARS must be an integer' })
-  @Min(0)
+  @WholeNumber(0)
   CHAT_HISTORY_MAX_CHARS = 48000;
 
   @Type(() => Number)
-  @IsInt({ message: 'SSE_PING_INTERVAL_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   SSE_PING_INTERVAL_MS = 15000;
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_TIMEOUT_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   SKILL_TIMEOUT_MS = 30000;
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_MAX_TIMEOUT_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   SKILL_MAX_TIMEOUT_MS = 600000;
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_MAX_OUTPUT_BYTES must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   SKILL_MAX_OUTPUT_BYTES = 65536;
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_CONCURRENCY must be an integer' })
-  @Min(1)
-  @Max(256)
+  @WholeNumber(1, 256)
   SKILL_CONCURRENCY = 4;
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_RUN_WAIT_MS must be an integer' })
-  @Min(0)
+  @WholeNumber(0)
   SKILL_RUN_WAIT_MS = 30000;
 
   @IsIn(['auto', 'none', 'bwrap'], { message: 'SKILL_SANDBOX must be one of auto, none, bwrap' })
   SKILL_SANDBOX = 'auto';
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_MAX_MEMORY_MB must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   SKILL_MAX_MEMORY_MB = 512;
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_STALLED_INTERVAL_MS must be an integer' })
-  @Min(500)
+  @WholeNumber(500)
   SKILL_STALLED_INTERVAL_MS = 30000;
 
   @Type(() => Number)
-  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' })
-  @Min(0)
+  @WholeNumber(0)
   SHUTDOWN_TIMEOUT_MS = 30000;
 
   @Type(() => Number)
-  @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   WEBHOOK_TIMEOUT_MS = 10000;
 
   @Matches(/^\s*\d+(ms|s|m|h|d)?\s*(,\s*\d+(ms|s|m|h|d)?\s*)*$/, {
@@ -213,28 +205,23 @@ export class EnvSchema {
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean = false;
 
   @Type(() => Number)
-  @IsInt({ message: 'WEBHOOK_RECONCILE_INTERVAL_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   WEBHOOK_RECONCILE_INTERVAL_MS = 15000;
 
   @Type(() => Number)
-  @IsInt({ message: 'SKILL_RECONCILE_INTERVAL_MS must be an integer' })
-  @Min(100)
+  @WholeNumber(100)
   SKILL_RECONCILE_INTERVAL_MS = 15000;
 
   @Type(() => Number)
-  @IsInt({ message: 'WEBHOOK_CONCURRENCY must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   WEBHOOK_CONCURRENCY = 10;
 
   @Type(() => Number)
-  @IsInt({ message: 'MAX_WEBHOOKS_PER_USER must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   MAX_WEBHOOKS_PER_USER = 20;
 
   @Type(() => Number)
-  @IsInt({ message: 'WEBHOOK_EVENT_RETENTION_DAYS must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   WEBHOOK_EVENT_RETENTION_DAYS = 30;
 
   /** Keys that encrypt webhook secrets at rest, newest first; checked in env.ts. */
@@ -243,13 +230,11 @@ export class EnvSchema {
   SECRETS_KEY?: string;
 
   @Type(() => Number)
-  @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   RATE_LIMIT_PER_MINUTE = 600;
 
   @Type(() => Number)
-  @IsInt({ message: 'RATE_LIMIT_CHAT_PER_MINUTE must be an integer' })
-  @Min(1)
+  @WholeNumber(1)
   RATE_LIMIT_CHAT_PER_MINUTE = 60;
 
   @IsOptional()

@@ -65,6 +65,15 @@ describe(loadEnv.name, () => {
     }
   });
 
+  it('says what a number must be, whatever is wrong with it', () => {
+    for (const port of ['abc', '0', '70000', '1.5']) {
+      expect(problems({ PORT: port })).toEqual(['PORT must be a whole number between 1 and 65535']);
+    }
+    expect(problems({ SKILL_TIMEOUT_MS: 'soon' })).toEqual([
+      'SKILL_TIMEOUT_MS must be a whole number of at least 100',
+    ]);
+  });
+
   it('requires JWT_SECRET in production and a long one whenever it is set', () => {
     expect(problems({ NODE_ENV: 'production' })).toEqual([
       expect.stringMatching(/^JWT_SECRET is required/),

@@ -111,6 +111,8 @@ export function sendError(exception: unknown, req: Request, res: Response, logge
     );
     error = new AppException(ErrorCode.INTERNAL_ERROR);
   }
+  // The request log line names the code the caller got (see core/http/logging.ts).
+  res.locals.errCode = error.code;
   if (res.headersSent) {
     res.end();
     return;

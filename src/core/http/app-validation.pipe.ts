@@ -3,10 +3,33 @@ import { ValidationError } from 'class-validator';
 
 import { AppException, FieldError } from '../errors/app.exception';
 
+/**
+ * Which failed constraint speaks for a field: presence, then type, then emptiness, then the rest.
+ * "must be a string" says all there is to say about 123; "must not be longer than 100" would mislead.
+ */
+const CONSTRAINT_RANK: Record<string, number> = {
+  whitelistValidation: 0,
+  isDefined: 1,
+  isString: 2,
+  isInt: 2,
+  isNumber: 2,
+  isBoolean: 2,
+  isArray: 2,
+  isObject: 2,
+  isIn: 2,
+  isEnum: 2,
+  nestedValidation: 2,
+  isNotEmpty: 3,
+  arrayNotEmpty: 3,
+};
+const rank = (constraint: string) => CONSTRAINT_RANK[constraint] ?? 4;
+
+/** One message per field: the first constraint that failed, by CONSTRAINT_RANK. */
 function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    const failed = Object.entries(e.constraints ?? {}).sort(([a], [b]) => rank(a) - rank(b));
+    const own = failed.length > 0 ? [{ field, message: failed[0][1] }] : [];
     return own.concat(toFieldErrors(e.children ?? [], field));
   });
 }

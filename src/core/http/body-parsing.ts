@@ -29,6 +29,24 @@ function deferBodyError(err: unknown, req: Request, _res: Response, next: NextFu
   next();
 }
 
+/** Valid JSON that is not an object (`"hi"`, `3`, `[]`, `null`) is a field problem, not a syntax one. */
+function requireObject(req: Request, _res: Response, next: NextFunction): void {
+  const body: unknown = req.body;
+  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+    req.bodyError = AppException.validation(
+      [{ field: 'body', message: 'the body must be a JSON object, such as {"name": "value"}' }],
+      'The request body is valid JSON but not an object',
+    );
+  }
+  next();
+}
+
 export function jsonBodyParsing(limitBytes: number) {
-  return [requireJson, express.json({ limit: limitBytes, strict: true }), deferBodyError];
+  // Not strict: body-parser's strict mode calls `"hi"` invalid JSON; requireObject says what is wrong.
+  return [
+    requireJson,
+    express.json({ limit: limitBytes, strict: false }),
+    requireObject,
+    deferBodyError,
+  ];
 }

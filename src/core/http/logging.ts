@@ -1,7 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { type DynamicModule, RequestMethod } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { LoggerModule } from 'nestjs-pino';
 import { type Level, stdTimeFunctions } from 'pino';
 
@@ -73,10 +73,15 @@ export function loggingModule(env: Env): DynamicModule {
       customErrorObject: (_req, _res, _err, { err: _invented, ...line }: Record<string, unknown>) =>
         line,
       // Nothing (rather than {}) when there is no caller yet, which spares pino-http a child logger.
-      customProps: ((req: IncomingMessage) => {
+      customProps: ((req: IncomingMessage, res: ServerResponse) => {
         const user = (req as Request).user;
-        return user ? { user_id: user.userId, auth: user.via } : undefined;
-      }) as (req: IncomingMessage) => Record<string, string>,
+        const errCode = (res as Response).locals?.errCode as string | undefined;
+        if (!user && !errCode) return undefined;
+        return {
+          ...(user && { user_id: user.userId, auth: user.via }),
+          ...(errCode && { err_code: errCode }),
+        };
+      }) as (req: IncomingMessage, res: ServerResponse) => Record<string, string>,
       // Wrapped serializers receive pino's own summary of the request; keep none of its headers.
       serializers: {
         req: (req: SerializedRequest) => ({

@@ -1,9 +1,21 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
+import { Queue, type QueueOptions } from 'bullmq';
 
 import { EnvService } from '../env/env.service';
+import { closeIfStartFails } from '../startup/startup-scope';
 import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from './queues';
 import { producerConnection } from './redis-connection';
+
+/** A queue whose connection is closed should the app around it fail to build. */
+class StartupTrackedQueue extends Queue {
+  constructor(name: string, opts?: QueueOptions) {
+    super(name, opts);
+    closeIfStartFails(() => this.close());
+  }
+}
+// Read by registerQueue below, so set before it.
+BullModule.queueClass = StartupTrackedQueue;
 
 @Global()
 @Module({

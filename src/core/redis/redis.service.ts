@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import Redis from 'ioredis';
 
 import { EnvService } from '../env/env.service';
+import { closeIfStartFails } from '../startup/startup-scope';
 
 /** The shared Redis connection for counters and health (BullMQ keeps its own). */
 @Injectable()
@@ -22,6 +23,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     });
     // Errors surface through commands and health checks; an unhandled 'error' event would crash.
     this.client.on('error', () => undefined);
+    closeIfStartFails(() => this.client.disconnect());
   }
 
   /** Without an offline queue, commands sent before the first connection would fail: wait for it (bounded). */

@@ -3,8 +3,10 @@ import { dirname, resolve } from 'node:path';
 
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 
 import { readProvidersFile } from '../../models/providers-file';
+import { dataSourceOptions } from '../database/data-source-options';
 import type { Env } from '../env/env';
 
 const REASONS: Record<string, string> = {
@@ -77,9 +79,35 @@ async function checkDatabase(env: Env): Promise<void> {
   }
 }
 
+/**
+ * With DB_MIGRATE=false (API pods started before the migration Job ran) a missing or older schema
+ * would fail deep inside Nest on the first table read; say what to run instead.
+ */
+async function checkSchema(env: Env): Promise<void> {
+  if (env.DB_MIGRATE) return;
+  const ds = new DataSource({ ...dataSourceOptions(env), migrationsRun: false });
+  let pending: boolean;
+  try {
+    await ds.initialize();
+    const runner = ds.createQueryRunner();
+    // Asked first: showMigrations() would create the migrations table, a write this pod should not make.
+    const migrated = await runner.hasTable('typeorm_migrations').finally(() => runner.release());
+    pending = !migrated || (await ds.showMigrations());
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+  }
+  if (pending) {
+    throw new PreflightError(
+      'The database schema is missing or out of date and DB_MIGRATE=false: run `npm run migration:run` ' +
+        '(on Kubernetes, the migration Job) first, or start with DB_MIGRATE=true.',
+    );
+  }
+}
+
 /** Fails fast, with one line naming host and port, before Nest starts retrying anything. */
 export async function preflight(env: Env): Promise<void> {
   // Read here too so a bad file is one clear line, not an error inside Nest's dependency injection.
   if (env.PROVIDERS_FILE) readProvidersFile(env.PROVIDERS_FILE, env.variables);
   await Promise.all([checkRedis(env), checkDatabase(env)]);
+  await checkSchema(env);
 }

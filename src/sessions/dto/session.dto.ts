@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
 import { ListResponse } from '../../core/http/list-response';
+import { NotBlank } from '../../core/http/not-blank.decorator';
 import { Optional } from '../../core/http/optional.decorator';
 import type { MessageRole, MessageStatus } from '../entities/message.entity';
 
@@ -9,6 +10,7 @@ export class CreateSessionDto {
   @Optional()
   @IsString()
   @Length(1, 200)
+  @NotBlank()
   name?: string;
 
   @Optional()

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Matches, MaxLength, Min } from 'class-validator';
 
 import { ListResponse } from '../../core/http/list-response';
+import { NotBlank } from '../../core/http/not-blank.decorator';
 import { Optional } from '../../core/http/optional.decorator';
 
 export const SKILL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -15,6 +16,7 @@ export class UpdateSkillDto {
   @Optional()
   @IsString()
   @IsNotEmpty()
+  @NotBlank()
   @MaxLength(100_000)
   script?: string;
 
@@ -37,6 +39,7 @@ export class CreateSkillDto {
 
   @IsString()
   @IsNotEmpty()
+  @NotBlank()
   @MaxLength(100_000)
   script: string;
 

@@ -1,5 +1,6 @@
 import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
+import { NotBlank } from '../../core/http/not-blank.decorator';
 import { Optional } from '../../core/http/optional.decorator';
 import { Role, ROLES } from '../entities/user.entity';
 
@@ -17,6 +18,7 @@ export class CreateUserDto {
   @Optional()
   @IsString()
   @Length(1, 100)
+  @NotBlank()
   name?: string;
 
   @Optional()

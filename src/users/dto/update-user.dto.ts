@@ -1,5 +1,6 @@
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
+import { NotBlank } from '../../core/http/not-blank.decorator';
 import { Optional } from '../../core/http/optional.decorator';
 import { Role, ROLES } from '../entities/user.entity';
 
@@ -7,6 +8,7 @@ export class UpdateUserDto {
   @Optional()
   @IsString()
   @Length(1, 100)
+  @NotBlank()
   name?: string;
 
   @Optional()

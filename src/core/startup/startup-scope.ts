@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+type Closer = () => unknown;
+
+interface Build {
+  closers: Closer[];
+  state: 'building' | 'failed' | 'built';
+}
+
+const scope = new AsyncLocalStorage<Build>();
+
+/**
+ * Runs `build` (NestFactory.create) so that the connections its providers open can be closed if it
+ * fails: Nest keeps no handle on a half-built app, and an open socket would keep the process (or
+ * Jest) alive.
+ */
+export async function closingOnFailure<T>(build: () => Promise<T>): Promise<T> {
+  const current: Build = { closers: [], state: 'building' };
+  try {
+    const built = await scope.run(current, build);
+    current.state = 'built';
+    current.closers.length = 0;
+    return built;
+  } catch (err) {
+    current.state = 'failed';
+    await Promise.allSettled(current.closers.splice(0).map(async (close) => close()));
+    throw err;
+  }
+}
+
+/** For a connection opened while the app is being built: closed should that build fail. */
+export function closeIfStartFails(close: Closer): void {
+  const build = scope.getStore();
+  // A provider still being built when another one failed the build: close at once.
+  if (build?.state === 'failed') void Promise.resolve().then(close);
+  else if (build?.state === 'building') build.closers.push(close);
+}
