@@ -25,6 +25,8 @@ describe('a worker killed mid-run (SPEC §8, README "Operations: faults")', () =
       DATABASE_URL: databaseUrl,
       REDIS_URL: redis.url,
       SKILL_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
+      // The script leaves a marker in this test's directory, which bubblewrap's private file system would hide.
+      SKILL_SANDBOX: 'none',
     });
     await cluster.startApi();
   }, 60_000);

@@ -177,7 +177,7 @@ describe('start-up (SPEC §2)', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { msg: string });
-    expect(lines.at(-2)?.msg).toMatch(/^SIGTERM: finishing in-flight work/);
+    expect(lines.at(-2)?.msg).toMatch(/^SIGTERM: finishing in-flight /);
     expect(lines.at(-1)?.msg).toBe('stopped');
   });
 

@@ -11,6 +11,9 @@ import { producerConnection } from './redis-connection';
 class StartupTrackedQueue extends Queue {
   constructor(name: string, opts?: QueueOptions) {
     super(name, opts);
+    // Redis trouble surfaces through the calls (each bounded) and /health/ready; an 'error' event
+    // with no listener would crash the process instead.
+    this.on('error', () => undefined);
     closeIfStartFails(() => this.close());
   }
 }
@@ -26,6 +29,9 @@ BullModule.queueClass = StartupTrackedQueue;
         // The injected Queues only produce; Workers and QueueEvents build their own connections.
         connection: producerConnection(env.get('REDIS_URL'), env.get('REDIS_COMMAND_TIMEOUT_MS')),
         prefix: QUEUE_PREFIX,
+        // No INFO round trip at connect (the workers check the Redis version): a queue closed while
+        // that command was in flight made BullMQ emit an 'error' on a connection with no listener left.
+        skipVersionCheck: true,
       }),
     }),
     BullModule.registerQueue({ name: SKILL_RUNS_QUEUE }, { name: WEBHOOK_DELIVERIES_QUEUE }),
