@@ -306,7 +306,9 @@ describe('webhooks hardening (SPEC §9)', () => {
       expect((await setDisabled(t, owner.id, false)).status).toBe(200);
       // The disable revoked the owner's JWTs (SPEC §4): later steps use a fresh one.
       owner.token = await loginAs(t, owner);
-      const seen = await as(t, owner.token).get(`${HOOKS}/${ownerHook.id}/deliveries/${settled.id}`);
+      const seen = await as(t, owner.token).get(
+        `${HOOKS}/${ownerHook.id}/deliveries/${settled.id}`,
+      );
       expect(seen.status).toBe(200);
       expect(seen.body.status).toBe('failed');
       expect(seen.body.attempts).toEqual([
