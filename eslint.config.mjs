@@ -1,7 +1,36 @@
+import { readdirSync } from 'node:fs';
+
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
+
+/**
+ * STYLE habit 16: core/ imports no feature (nor the composition root that lists them all); features
+ * reach core through tokens and events. Imports are relative, so each folder depth gets the number
+ * of `../` that climbs from it to src/.
+ */
+function coreKnowsNoFeature() {
+  const outside = readdirSync(new URL('./src', import.meta.url))
+    .filter((name) => name !== 'core')
+    .map((name) => name.replace(/\.ts$/, '').replace(/\./g, '\\.'));
+  const names = `(${outside.join('|')})(/|$)`;
+  const message = 'core/ imports no feature: provide an injection token or emit an event instead.';
+  return [0, 1, 2, 3, 4].map((depth) => ({
+    files: [`src/core/${'*/'.repeat(depth)}*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: `^(\\.\\./){${depth + 1}}${names}`, message },
+            { regex: `^src/${names}`, message },
+          ],
+        },
+      ],
+    },
+  }));
+}
 
 export default tseslint.config(
   {
@@ -50,6 +79,7 @@ export default tseslint.config(
       globals: { process: 'readonly', fetch: 'readonly', setTimeout: 'readonly' },
     },
   },
+  ...coreKnowsNoFeature(),
   {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

@@ -40,7 +40,11 @@ export class AppModule {
         loggingModule(env),
         ShutdownModule,
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...dataSourceOptions(env), retryAttempts: 0 }),
+          useFactory: () => ({
+            ...dataSourceOptions(env),
+            autoLoadEntities: true,
+            retryAttempts: 0,
+          }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
             // A PostgreSQL pool would otherwise outlive an app that fails to build.

@@ -2,9 +2,10 @@ import { Logger } from '@nestjs/common';
 
 import { EnvValidationError, loadEnv } from './core/env/env';
 import { SHUTDOWN_CLEANUP_MS, ShutdownService } from './core/shutdown/shutdown.service';
-import { createApp } from './core/startup/create-app';
 import { preflight, PreflightError } from './core/startup/preflight';
 import { StartupError } from './core/startup/startup.error';
+import { createApp } from './create-app';
+import { readProvidersFile } from './models/providers-file';
 
 /**
  * Start-up problems a user can fix get one line each on stderr, never a stack trace: a JSON line
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     throw err;
   }
   try {
+    // Read here too so a bad file is one clear line, not an error inside Nest's dependency injection.
+    if (env.PROVIDERS_FILE) readProvidersFile(env.PROVIDERS_FILE, env.variables);
     await preflight(env);
   } catch (err) {
     if (err instanceof PreflightError || err instanceof StartupError) fail([err.message]);

@@ -5,6 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, IsNull, MoreThan, Repository } from 'typeorm';
 
 import { CachedCredential, CredentialCache } from '../core/auth/credential-cache.service';
+import type { CredentialResolver } from '../core/auth/credential-resolver';
 import type { Principal } from '../core/auth/principal';
 import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
@@ -27,7 +28,7 @@ function hashKey(key: string): string {
 }
 
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements CredentialResolver {
   private readonly logger = new Logger(ApiKeysService.name);
 
   constructor(

@@ -3,6 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { CREDENTIAL_RESOLVER } from '../core/auth/credential-resolver';
 import { UsersModule } from '../users/users.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
@@ -31,7 +32,14 @@ import { LoginLimiterService } from './login-limiter.service';
     }),
   ],
   controllers: [AuthController, ApiKeysController],
-  providers: [AuthService, ApiKeysService, JwtStrategy, LoginLimiterService],
-  exports: [ApiKeysService],
+  providers: [
+    AuthService,
+    ApiKeysService,
+    JwtStrategy,
+    LoginLimiterService,
+    // The global guard in core/ resolves API keys through this token.
+    { provide: CREDENTIAL_RESOLVER, useExisting: ApiKeysService },
+  ],
+  exports: [CREDENTIAL_RESOLVER],
 })
 export class AuthModule {}

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 
+import { HTTP_MIDDLEWARE } from '../core/http/http-middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
@@ -11,7 +12,14 @@ export class MetricsModule {
     return {
       module: MetricsModule,
       controllers: api ? [MetricsController] : [],
-      providers: [MetricsService],
+      providers: [
+        MetricsService,
+        {
+          provide: HTTP_MIDDLEWARE,
+          useFactory: (metrics: MetricsService) => metrics.httpMiddleware(),
+          inject: [MetricsService],
+        },
+      ],
       exports: [MetricsService],
     };
   }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
+import { UserEntity } from '../users/entities/user.entity';
 import { SkillEntity } from './entities/skill.entity';
 import { SkillRunEntity } from './entities/skill-run.entity';
 import { SkillRunsProcessor } from './jobs/skill-runs.processor';
@@ -15,7 +16,8 @@ export class SkillsModule {
   static forRole({ api, worker }: { api: boolean; worker: boolean }): DynamicModule {
     return {
       module: SkillsModule,
-      imports: [TypeOrmModule.forFeature([SkillEntity, SkillRunEntity])],
+      // UserEntity: the runs' owner relation, for a worker that loads no UsersModule.
+      imports: [TypeOrmModule.forFeature([SkillEntity, SkillRunEntity, UserEntity])],
       controllers: api ? [SkillsController] : [],
       providers: [
         SkillsService,

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { EnvService } from '../core/env/env.service';
 import { SecretBox } from '../core/secrets/secret-box';
+import { UserEntity } from '../users/entities/user.entity';
 import { DeliveryService } from './delivery.service';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
@@ -29,6 +30,8 @@ export class WebhooksModule {
           WebhookEventEntity,
           WebhookDeliveryEntity,
           WebhookAttemptEntity,
+          // The owner relation, for a worker that loads no UsersModule.
+          UserEntity,
         ]),
       ],
       controllers: api ? [WebhooksController] : [],

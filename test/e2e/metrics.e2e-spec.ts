@@ -54,6 +54,33 @@ describe('GET /metrics (SPEC §11)', () => {
     // Raw ids never become label values: the route template does.
     expect(text).not.toContain(chat.body.session_id);
   });
+
+  it('counts requests turned away before any route: no token, a malformed or too large body', async () => {
+    await t.http().get('/api/v1/users/me').expect(401);
+    await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"email":')
+      .expect(400);
+    await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ email: 'x'.repeat(2 * 1024 * 1024) }))
+      .expect(413);
+
+    const text = (await t.http().get('/metrics').expect(200)).text;
+    expect(text).toMatch(
+      /openclaw_http_requests_total\{method="GET",route="\/api\/v1\/users\/me",status="401"\} 1/,
+    );
+    expect(text).toMatch(
+      /openclaw_http_requests_total\{method="POST",route="[^"]+",status="400"\} 1/,
+    );
+    expect(text).toMatch(
+      /openclaw_http_requests_total\{method="POST",route="[^"]+",status="413"\} 1/,
+    );
+  });
 });
 
 describe('GET /metrics with METRICS_TOKEN', () => {

@@ -5,7 +5,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 
 import type { Env } from '../../src/core/env/env';
-import { createApp } from '../../src/core/startup/create-app';
+import { createApp } from '../../src/create-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_REDIS_URL, testEnv } from './test-env';
 
 export interface TestApp {

@@ -1,16 +1,16 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
 
-import { ApiKeysService } from '../../auth/api-keys.service';
-import type { Role } from '../../users/entities/user.entity';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
 import { RateLimiterService } from '../redis/rate-limiter.service';
+import { CREDENTIAL_RESOLVER, type CredentialResolver } from './credential-resolver';
 import type { Principal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 import { CHAT_LIMIT } from './rate-limit.decorator';
+import type { Role } from './role';
 import { ROLES_KEY } from './roles.decorator';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -23,7 +23,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export class AuthGuard extends PassportAuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
-    private readonly apiKeys: ApiKeysService,
+    @Inject(CREDENTIAL_RESOLVER) private readonly apiKeys: CredentialResolver,
     private readonly limiter: RateLimiterService,
   ) {
     super();

@@ -1,4 +1,4 @@
-import type { Role } from '../../users/entities/user.entity';
+import type { Role } from './role';
 
 /** Who is calling: resolved once per request by the global guard. */
 export interface Principal {

@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 
-import type { Role } from '../../users/entities/user.entity';
 import { ApiErrors } from '../errors/api-errors.decorator';
+import type { Role } from './role';
 
 export const ROLES_KEY = 'openclaw:roles';
 

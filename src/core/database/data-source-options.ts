@@ -4,13 +4,14 @@ import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 
 import type { Env } from '../env/env';
-import { ENTITIES } from './entities';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
 
-/** The one place that turns DATABASE_URL into TypeORM options, for the app and the CLI alike. */
+/**
+ * The one place that turns DATABASE_URL into TypeORM options, for the app and the CLI alike. No
+ * entities: the app's modules register theirs (autoLoadEntities); migrations need none.
+ */
 export function dataSourceOptions(env: Env): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
     synchronize: false,
     migrationsRun: env.DB_MIGRATE,
     migrationsTableName: 'typeorm_migrations',

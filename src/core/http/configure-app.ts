@@ -1,10 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 
-import { MetricsService } from '../../metrics/metrics.service';
 import type { Env } from '../env/env';
 import { ShutdownService } from '../shutdown/shutdown.service';
 import { jsonBodyParsing } from './body-parsing';
+import { featureMiddlewares } from './http-middleware';
 import { requestId } from './request-id.middleware';
 
 export const API_PREFIX = 'api/v1';
@@ -16,7 +16,8 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
   if (env.trustProxy !== false) app.set('trust proxy', env.trustProxy);
   app.use(requestId);
   app.use(app.get(ShutdownService).middleware());
-  app.use(app.get(MetricsService).httpMiddleware());
+  // The features' own (request metrics): they see every response, even a 404 or a rejected body.
+  for (const middleware of featureMiddlewares(app)) app.use(middleware);
   // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(...jsonBodyParsing(env.bodyLimitBytes));

@@ -5,7 +5,6 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 
-import { readProvidersFile } from '../../models/providers-file';
 import { dataSourceOptions } from '../database/data-source-options';
 import type { Env } from '../env/env';
 
@@ -106,8 +105,6 @@ async function checkSchema(env: Env): Promise<void> {
 
 /** Fails fast, with one line naming host and port, before Nest starts retrying anything. */
 export async function preflight(env: Env): Promise<void> {
-  // Read here too so a bad file is one clear line, not an error inside Nest's dependency injection.
-  if (env.PROVIDERS_FILE) readProvidersFile(env.PROVIDERS_FILE, env.variables);
   await Promise.all([checkRedis(env), checkDatabase(env)]);
   await checkSchema(env);
 }

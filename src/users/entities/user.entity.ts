@@ -1,9 +1,9 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import type { Role } from '../../core/auth/role';
 import { TimestampedEntity } from '../../core/database/timestamped.entity';
 
-export type Role = 'admin' | 'user';
-export const ROLES: readonly Role[] = ['admin', 'user'];
+export { type Role, ROLES } from '../../core/auth/role';
 
 @Entity({ name: 'users' })
 @Index('ix_users_created_at', ['createdAt', 'id'])

@@ -3,11 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 
-import { AppModule } from '../../app.module';
-import type { Env } from '../env/env';
-import { configureApp } from '../http/configure-app';
-import { setupOpenApi } from '../http/openapi';
-import { closingOnFailure } from './startup-scope';
+import { AppModule } from './app.module';
+import type { Env } from './core/env/env';
+import { configureApp } from './core/http/configure-app';
+import { setupOpenApi } from './core/http/openapi';
+import { closingOnFailure } from './core/startup/startup-scope';
 
 /** The application, built; whatever step fails, what it opened is closed before the error is thrown. */
 export async function createApp(env: Env): Promise<NestExpressApplication> {
