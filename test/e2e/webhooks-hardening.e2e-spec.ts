@@ -8,7 +8,7 @@ import { WebhookEntity } from '../../src/webhooks/entities/webhook.entity';
 import { WebhookAttemptEntity } from '../../src/webhooks/entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from '../../src/webhooks/entities/webhook-delivery.entity';
 import { WebhookEventEntity } from '../../src/webhooks/entities/webhook-event.entity';
-import { createUser, logIn, TestUser } from '../factories/users.factory';
+import { createUser, loginAs, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
 import { spawnServer } from '../support/server-process';
 import { startApp, TestApp } from '../support/test-app';
@@ -305,7 +305,7 @@ describe('webhooks hardening (SPEC §9)', () => {
 
       expect((await setDisabled(t, owner.id, false)).status).toBe(200);
       // Disabling revoked the owner's JWTs (SPEC §2): they log in again.
-      owner.token = await logIn(t, owner);
+      owner.token = await loginAs(t, owner);
       const seen = await as(t, owner.token).get(
         `${HOOKS}/${ownerHook.id}/deliveries/${settled.id}`,
       );

@@ -48,19 +48,6 @@ export async function createUser(t: TestApp, role: 'admin' | 'user' = 'user'): P
   };
 }
 
-/** A fresh JWT for the user (a disable, a role or password change revokes the old ones). */
-export async function logIn(
-  t: TestApp,
-  user: Pick<TestUser, 'email' | 'password'>,
-): Promise<string> {
-  const login = await t
-    .http()
-    .post('/api/v1/auth/login')
-    .send({ email: user.email, password: user.password });
-  if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
-  return login.body.access_token;
-}
-
 export async function createApiKey(t: TestApp, token: string, name = 'test key'): Promise<string> {
   const res = await t
     .http()
