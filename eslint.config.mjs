@@ -51,6 +51,24 @@ export default tseslint.config(
     },
   },
   {
+    // Producers emit through core/events; only the app wires webhooks in as its subscriber.
+    files: ['src/**/*.ts'],
+    ignores: ['src/webhooks/**', 'src/app.module.ts', 'src/core/database/entities.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)webhooks/',
+              message: 'Emit events through core/events (EventsService), not webhooks/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
