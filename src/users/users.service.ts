@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../core/database/unique-violation';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import type { AccessField } from '../core/events/event-catalogue';
 import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { AttemptLimiter } from '../core/redis/attempt-limiter';
@@ -123,7 +124,7 @@ export class UsersService {
         if (dto.email !== undefined) user.email = normalizeEmail(dto.email);
         if (passwordHash !== undefined) user.passwordHash = passwordHash;
         // Whose webhooks hear admin events, and whose hear nothing at all, follow these two.
-        const changed: string[] = [];
+        const changed: AccessField[] = [];
         if (dto.role !== undefined && dto.role !== user.role) changed.push('role');
         if (dto.disabled !== undefined && dto.disabled !== user.disabled) changed.push('disabled');
         if (dto.role !== undefined) user.role = dto.role;

@@ -33,10 +33,7 @@ export interface Pending {
  */
 function changesSubscribers(event: DomainEvent): boolean {
   if (isInternal(event.type)) return true;
-  return (
-    event.type === 'user.updated' &&
-    (event.changed ?? []).some((field) => field === 'role' || field === 'disabled')
-  );
+  return event.type === 'user.updated' && (event.changed ?? []).length > 0;
 }
 
 /**

@@ -29,14 +29,17 @@ export const ALL_EVENTS = '*';
 /** Whom an event concerns: one user's resources, or the admins. */
 export type Audience = { userId: string } | 'admins';
 
+/** A user's fields that decide which events their webhooks receive. */
+export type AccessField = 'role' | 'disabled';
+
 /** A change, as a producer announces it in the transaction that makes it. */
 export interface DomainEvent {
   type: EventType | InternalEventType;
   audience: Audience;
   /** The payload's `data` (SPEC §9). */
   data: unknown;
-  /** The fields the change altered, where subscribers care (user.updated: role, disabled). */
-  changed?: readonly string[];
+  /** user.updated: which of these the change altered. */
+  changed?: readonly AccessField[];
   at: Date;
 }
 

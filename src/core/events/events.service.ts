@@ -2,14 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { inTransaction } from '../database/transaction';
-import type { Audience, DomainEvent, EventType } from './event-catalogue';
+import type { AccessField, Audience, DomainEvent, EventType } from './event-catalogue';
 import { EVENT_SINK, type EventSink } from './event-sink';
 
 export type Emit = (
   type: DomainEvent['type'],
   audience: Audience,
   data: unknown,
-  changed?: readonly string[],
+  changed?: readonly AccessField[],
 ) => Promise<void>;
 
 /**
