@@ -81,6 +81,25 @@ export default tseslint.config(
   },
   ...coreKnowsNoFeature(),
   {
+    // Producers emit through core/events; only the app wires webhooks in as its subscriber.
+    files: ['src/**/*.ts'],
+    // core/ has its own rule above (no feature at all, webhooks included): this one would replace it there.
+    ignores: ['src/webhooks/**', 'src/app.module.ts', 'src/entities.ts', 'src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)webhooks/',
+              message: 'Emit events through core/events (EventsService), not webhooks/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

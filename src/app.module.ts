@@ -11,6 +11,7 @@ import { dataSourceOptions } from './core/database/data-source-options';
 import type { Env } from './core/env/env';
 import { EnvModule } from './core/env/env.module';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter';
+import { EventsModule } from './core/events/events.module';
 import { AppValidationPipe } from './core/http/app-validation.pipe';
 import { loggingModule } from './core/http/logging';
 import { RequestBodyGuard } from './core/http/request-body.guard';
@@ -56,7 +57,8 @@ export class AppModule {
         HealthModule,
         QueueModule,
         MetricsModule.forRole({ api }),
-        WebhooksModule.forRole({ api, worker }),
+        // Webhooks subscribe to every event; producers see only core/events.
+        EventsModule.forRoot({ sink: WebhooksModule.forRole({ api, worker }) }),
         SkillsModule.forRole({ api, worker }),
         ...(api
           ? [

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 
+import { EventsService } from '../core/events/events.service';
 import { ECHO_MODEL } from '../models/echo.provider';
 import { ModelRegistry } from '../models/model-registry.service';
-import { OutboxService } from '../webhooks/outbox.service';
 import type { ConfigResponseDto, UpdateConfigDto } from './dto/update-config.dto';
 import { AppConfigEntity } from './entities/app-config.entity';
 
@@ -21,7 +21,7 @@ export class AppConfigService {
   constructor(
     @InjectRepository(AppConfigEntity) private readonly repo: Repository<AppConfigEntity>,
     private readonly models: ModelRegistry,
-    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
   ) {}
 
   /** Until an admin picks one: deepseek-chat when configured, else echo (SPEC §5). */
@@ -43,7 +43,7 @@ export class AppConfigService {
     if (dto.max_tokens !== undefined) row.maxTokens = dto.max_tokens;
     if (dto.system_prompt !== undefined) row.systemPrompt = dto.system_prompt;
     row.updatedAt = new Date();
-    return this.outbox.transaction(this.repo.manager.connection, async (tx, emit) => {
+    return this.events.transaction(this.repo.manager.connection, async (tx, emit) => {
       const config = this.remember(await tx.save(row));
       await emit('config.updated', 'admins', config);
       return config;

@@ -6,12 +6,12 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import type { EventType } from '../core/events/event-catalogue';
+import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
-import { OutboxService } from '../webhooks/outbox.service';
-import type { EventType } from '../webhooks/webhook-events';
 import type {
   CreateSessionDto,
   MessageResponseDto,
@@ -49,7 +49,7 @@ export class SessionsService {
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly models: ModelRegistry,
-    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
   ) {}
 
   async create(userId: string, dto: CreateSessionDto): Promise<SessionResponseDto> {
@@ -61,7 +61,7 @@ export class SessionsService {
       lastSeq: 0,
       messageCount: 0,
     });
-    return this.outbox.transaction(this.dataSource, async (tx, emit) => {
+    return this.events.transaction(this.dataSource, async (tx, emit) => {
       const saved = this.toSession(await tx.save(entity));
       await emit('session.created', { userId }, saved);
       return saved;
@@ -96,7 +96,7 @@ export class SessionsService {
 
   async remove(userId: string, id: string): Promise<void> {
     const session = await this.findOwned(userId, id);
-    await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+    await this.events.transaction(this.dataSource, async (tx, emit) => {
       const deleted = await tx.delete(SessionEntity, { id: session.id, userId });
       if (!deleted.affected) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
       await emit('session.deleted', { userId }, this.toSession(session));
@@ -153,7 +153,7 @@ export class SessionsService {
       .where('m.id = :id AND s.user_id = :userId', { id, userId })
       .getRawOne<{ id: string; session_id: string }>();
     if (!owned) throw new AppException(ErrorCode.MESSAGE_NOT_FOUND);
-    await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+    await this.events.transaction(this.dataSource, async (tx, emit) => {
       const deleted = await tx.delete(MessageEntity, { id });
       if (!deleted.affected) throw new AppException(ErrorCode.MESSAGE_NOT_FOUND);
       await tx
@@ -205,7 +205,7 @@ export class SessionsService {
       await this.storeTurnAtOnce(turn, now, userMessageId, assistantMessageId);
       return { userMessageId, assistantMessageId };
     }
-    await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+    await this.events.transaction(this.dataSource, async (tx, emit) => {
       const audience = { userId: turn.userId };
       let last: number;
       if (turn.session.isNew) {
@@ -267,7 +267,7 @@ export class SessionsService {
     const emits: EventType[] = turn.session.isNew
       ? ['message.created', 'session.created']
       : ['message.created'];
-    return !(await this.outbox.hasSubscribers(emits, { userId: turn.userId }));
+    return !(await this.events.hasListeners(emits, { userId: turn.userId }));
   }
 
   /**

@@ -11,13 +11,13 @@ import { untilAvailable } from '../core/database/until-available';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import type { EventType } from '../core/events/event-catalogue';
+import { Emit, EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { QUEUE_PREFIX, SKILL_RUN_JOB, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
 import { bullConnection, withTimeout } from '../core/queue/redis-connection';
 import { MetricsService } from '../metrics/metrics.service';
-import { Emit, OutboxService } from '../webhooks/outbox.service';
-import type { EventType } from '../webhooks/webhook-events';
 import type { ParamValue, SkillRunResponseDto } from './dto/run.dto';
 import type { SkillEntity } from './entities/skill.entity';
 import { FINISHED, SkillRunEntity } from './entities/skill-run.entity';
@@ -69,14 +69,14 @@ export function validateParams(
 @Injectable()
 export class SkillRunsService implements OnModuleDestroy {
   private readonly logger = new Logger(SkillRunsService.name);
-  private events?: QueueEvents;
+  private jobEvents?: QueueEvents;
 
   constructor(
     @InjectRepository(SkillRunEntity) private readonly runs: Repository<SkillRunEntity>,
     @InjectQueue(SKILL_RUNS_QUEUE) private readonly queue: Queue<SkillRunJob>,
     private readonly skills: SkillsService,
     private readonly env: EnvService,
-    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -237,8 +237,8 @@ export class SkillRunsService implements OnModuleDestroy {
     await untilAvailable(
       async () => {
         // No transaction (and no outbox) when nobody listens: one UPDATE.
-        if (await this.outbox.hasSubscribers(type, audience)) {
-          await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
+        if (await this.events.hasListeners(type, audience)) {
+          await this.events.transaction(this.runs.manager.connection, async (tx, emit) => {
             const updated = await tx.update(SkillRunEntity, target, changes);
             // Deleted with its skill meanwhile: nothing to announce.
             if (updated.affected) await emit(type, audience, this.toResponse(finished, skill.name));
@@ -272,7 +272,7 @@ export class SkillRunsService implements OnModuleDestroy {
     const run = await this.runs.findOneBy({ id: runId });
     if (!run || FINISHED.includes(run.status)) return;
     const finishedAt = new Date();
-    await this.outbox.transaction(this.runs.manager.connection, async (tx, emit) => {
+    await this.events.transaction(this.runs.manager.connection, async (tx, emit) => {
       const ended = await tx.update(
         SkillRunEntity,
         { id: runId, status: Not(In([...FINISHED])) },
@@ -291,15 +291,15 @@ export class SkillRunsService implements OnModuleDestroy {
   }
 
   private queueEvents(): QueueEvents {
-    this.events ??= new QueueEvents(SKILL_RUNS_QUEUE, {
+    this.jobEvents ??= new QueueEvents(SKILL_RUNS_QUEUE, {
       connection: bullConnection(this.env.get('REDIS_URL')),
       prefix: QUEUE_PREFIX,
     });
-    return this.events;
+    return this.jobEvents;
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.events?.close();
+    await this.jobEvents?.close();
   }
 
   toResponse(run: SkillRunEntity, skill: string): SkillRunResponseDto {

@@ -4,16 +4,16 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 
 import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
-import { inTransaction } from '../core/database/transaction';
 import { isUniqueViolation } from '../core/database/unique-violation';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import type { AccessField } from '../core/events/event-catalogue';
+import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { AttemptLimiter } from '../core/redis/attempt-limiter';
 import { RedisService } from '../core/redis/redis.service';
 import { hashPassword, verifyPassword } from '../core/security/password';
-import { OutboxService } from '../webhooks/outbox.service';
 import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
@@ -44,7 +44,7 @@ export class UsersService {
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
     private readonly credentials: CredentialCache,
     env: EnvService,
     redis: RedisService,
@@ -73,7 +73,7 @@ export class UsersService {
       disabled: false,
     });
     try {
-      return await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+      return await this.events.transaction(this.dataSource, async (tx, emit) => {
         const created = this.toResponse(await tx.save(entity));
         await emit('user.created', 'admins', created);
         return created;
@@ -113,7 +113,7 @@ export class UsersService {
     try {
       const mayDropAdmin =
         (dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true;
-      const result = await this.outbox.transaction(this.dataSource, async (tx, emit) => {
+      const result = await this.events.transaction(this.dataSource, async (tx, emit) => {
         const admins = mayDropAdmin ? await this.lockActiveAdmins(tx) : [];
         const user = await this.lockUser(tx, id);
         if (mayDropAdmin && user.role === 'admin' && !user.disabled) {
@@ -123,17 +123,18 @@ export class UsersService {
         if (dto.name !== undefined) user.name = dto.name;
         if (dto.email !== undefined) user.email = normalizeEmail(dto.email);
         if (passwordHash !== undefined) user.passwordHash = passwordHash;
+        // Whose webhooks hear admin events, and whose hear nothing at all, follow these two.
+        const changed: AccessField[] = [];
+        if (dto.role !== undefined && dto.role !== user.role) changed.push('role');
+        if (dto.disabled !== undefined && dto.disabled !== user.disabled) changed.push('disabled');
         if (dto.role !== undefined) user.role = dto.role;
         if (dto.disabled !== undefined) user.disabled = dto.disabled;
         const updated = this.toResponse(await tx.save(user));
-        await emit('user.updated', 'admins', updated);
+        await emit('user.updated', 'admins', updated, changed);
         return updated;
       });
       // Role, e-mail, disabled and the token version travel with cached credentials.
       await this.credentials.invalidate();
-      // Admins' webhooks receive the admin events; a disabled user's webhooks receive nothing.
-      if (dto.role !== undefined || dto.disabled !== undefined)
-        await this.outbox.subscriptionsChanged();
       return result;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);
@@ -143,14 +144,14 @@ export class UsersService {
 
   /** Removes the user; their keys (and later sessions and webhooks) go with them by cascade. */
   async remove(id: string): Promise<void> {
-    await inTransaction(this.dataSource, async (tx) => {
+    await this.events.transaction(this.dataSource, async (tx, emit) => {
       const admins = await this.lockActiveAdmins(tx);
       const user = await this.lockUser(tx, id);
       if (user.role === 'admin' && !user.disabled) this.assertAnotherActiveAdmin(admins, id);
       await tx.delete(UserEntity, { id });
+      await emit('user.deleted', 'admins', { id });
     });
     await this.credentials.invalidate();
-    await this.outbox.subscriptionsChanged();
   }
 
   async countAdmins(): Promise<number> {

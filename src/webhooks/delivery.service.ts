@@ -2,15 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThanOrEqual } from 'typeorm';
 
-import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
+import { EventsService } from '../core/events/events.service';
 import { SecretBox, SecretDecryptionError } from '../core/secrets/secret-box';
 import { MetricsService } from '../metrics/metrics.service';
+import { DeliveryQueue } from './delivery-queue';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
-import { OutboxService } from './outbox.service';
 import { SendResult, sendWebhook } from './webhook-sender';
 
 // How long an attempt owns its delivery; past it, a dead worker's attempt is taken up again.
@@ -20,13 +20,14 @@ const RECONCILE_BATCH = 500;
 /** A delivery whose next attempt this worker has taken, with what sending it needs. */
 interface Claimed {
   delivery: Pick<WebhookDeliveryEntity, 'id' | 'webhookId' | 'attempts' | 'maxAttempts'>;
-  webhook: Pick<WebhookEntity, 'url' | 'secret' | 'active'>;
+  webhook: Pick<WebhookEntity, 'userId' | 'url' | 'secret' | 'active'>;
   ownerDisabled: boolean;
   event: Pick<WebhookEventEntity, 'id' | 'payload'>;
 }
 
 interface ClaimedRow {
   webhook_id: string;
+  user_id: string;
   attempts: number;
   max_attempts: number;
   url: string;
@@ -44,7 +45,8 @@ export class DeliveryService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
+    private readonly queue: DeliveryQueue,
     private readonly env: EnvService,
     private readonly metrics: MetricsService,
     private readonly secrets: SecretBox,
@@ -67,10 +69,10 @@ export class DeliveryService {
           : 'the webhook is disabled',
         responseBody: null,
       };
-      await this.record({ ...delivery, maxAttempts: delivery.attempts }, off);
+      await this.record({ ...delivery, maxAttempts: delivery.attempts }, webhook.userId, off);
       return;
     }
-    await this.record(delivery, await this.send(webhook, event));
+    await this.record(delivery, webhook.userId, await this.send(webhook, event));
   }
 
   /** Takes the delivery's next attempt (counted, leased) if it is due, with what sending it needs. */
@@ -85,7 +87,7 @@ export class DeliveryService {
          FROM "webhooks" w, "webhook_events" e, "users" u
          WHERE d."id" = $1 AND d."status" = 'pending' AND d."next_attempt_at" <= $4
            AND w."id" = d."webhook_id" AND e."id" = d."event_id" AND u."id" = w."user_id"
-         RETURNING d."webhook_id", d."attempts", d."max_attempts", w."url", w."secret", w."active",
+         RETURNING d."webhook_id", w."user_id", d."attempts", d."max_attempts", w."url", w."secret", w."active",
            u."disabled" AS "owner_disabled", e."id" AS "event_id", e."payload"`,
         [deliveryId, lease, new Date(now), now],
       )) as [ClaimedRow[], number];
@@ -98,7 +100,7 @@ export class DeliveryService {
           attempts: row.attempts,
           maxAttempts: row.max_attempts,
         },
-        webhook: { url: row.url, secret: row.secret, active: row.active },
+        webhook: { userId: row.user_id, url: row.url, secret: row.secret, active: row.active },
         ownerDisabled: row.owner_disabled,
         event: { id: row.event_id, payload: row.payload },
       };
@@ -139,7 +141,7 @@ export class DeliveryService {
     delivery: WebhookDeliveryEntity,
   ) {
     const result = await this.send(webhook, event);
-    await this.record({ ...delivery, attempts: 1, maxAttempts: 1 }, result);
+    await this.record({ ...delivery, attempts: 1, maxAttempts: 1 }, webhook.userId, result);
     return result;
   }
 
@@ -163,7 +165,11 @@ export class DeliveryService {
     });
   }
 
-  private async record(delivery: Claimed['delivery'], result: SendResult): Promise<void> {
+  private async record(
+    delivery: Claimed['delivery'],
+    owner: string,
+    result: SendResult,
+  ): Promise<void> {
     const gone = result.statusCode === 410;
     const delays = this.env.get('webhookRetryDelaysMs');
     const retry = !result.success && !gone && delivery.attempts < delivery.maxAttempts;
@@ -209,26 +215,27 @@ export class DeliveryService {
         ],
       );
     } else {
-      await inTransaction(this.db, async (tx) => {
+      await this.events.transaction(this.db, async (tx, emit) => {
         await tx.insert(WebhookAttemptEntity, attempt);
         await tx.update(WebhookDeliveryEntity, { id: delivery.id }, outcome);
         // 410 Gone: the receiver asks never to be called again.
-        if (gone)
+        if (gone) {
           await tx.update(
             WebhookEntity,
             { id: delivery.webhookId },
             { active: false, updatedAt: now },
           );
+          await emit('webhook.changed', { userId: owner }, { id: delivery.webhookId });
+        }
       });
     }
-    if (gone) await this.outbox.subscriptionsChanged();
     this.metrics.countJob(
       'webhook_attempts',
       result.success ? 'succeeded' : gone ? 'gone' : 'failed',
     );
     if (gone) this.logger.warn(`Webhook ${delivery.webhookId} answered 410 and is now disabled`);
     if (retry)
-      await this.outbox.dispatch([{ id: delivery.id, attempt: delivery.attempts + 1 }], delay);
+      await this.queue.enqueue([{ id: delivery.id, attempt: delivery.attempts + 1 }], delay);
   }
 
   /** Re-enqueues pending deliveries that are overdue: their job vanished (Redis flushed) or their worker died. */
@@ -239,9 +246,7 @@ export class DeliveryService {
       order: { nextAttemptAt: 'ASC' },
       take: RECONCILE_BATCH,
     });
-    const sent = await this.outbox.dispatch(
-      due.map((d) => ({ id: d.id, attempt: d.attempts + 1 })),
-    );
+    const sent = await this.queue.enqueue(due.map((d) => ({ id: d.id, attempt: d.attempts + 1 })));
     return sent ? due.length : 0;
   }
 }

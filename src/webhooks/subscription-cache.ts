@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 
+import type { Audience } from '../core/events/event-catalogue';
 import { ClusterInvalidation } from '../core/redis/cluster-invalidation';
 import { RedisService } from '../core/redis/redis.service';
-import type { Audience } from './webhook-events';
 
 const MAX_ENTRIES = 10_000;
 

@@ -1,24 +1,25 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { EnvService } from '../core/env/env.service';
+import { EVENT_SINK } from '../core/events/event-sink';
 import { SecretBox } from '../core/secrets/secret-box';
 import { UserEntity } from '../users/entities/user.entity';
 import { DeliveryService } from './delivery.service';
+import { DeliveryQueue } from './delivery-queue';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
 import { WebhookDeliveriesProcessor } from './jobs/webhook-deliveries.processor';
 import { WebhookHousekeepingProcessor } from './jobs/webhook-housekeeping.processor';
-import { OutboxService } from './outbox.service';
 import { SubscriptionCache } from './subscription-cache';
 import { WebhookHousekeepingService } from './webhook-housekeeping.service';
+import { WebhookSubscriber } from './webhook-subscriber';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
-/** Global so every producer can write its events to the outbox in its own transaction. */
-@Global()
+/** Webhook CRUD and delivery; plugged into core/events as the subscriber of every event. */
 @Module({})
 export class WebhooksModule {
   static forRole({ api, worker }: { api: boolean; worker: boolean }): DynamicModule {
@@ -36,7 +37,9 @@ export class WebhooksModule {
       ],
       controllers: api ? [WebhooksController] : [],
       providers: [
-        OutboxService,
+        WebhookSubscriber,
+        { provide: EVENT_SINK, useExisting: WebhookSubscriber },
+        DeliveryQueue,
         SubscriptionCache,
         DeliveryService,
         WebhooksService,
@@ -49,7 +52,7 @@ export class WebhooksModule {
           ? [WebhookDeliveriesProcessor, WebhookHousekeepingService, WebhookHousekeepingProcessor]
           : []),
       ],
-      exports: [OutboxService],
+      exports: [EVENT_SINK],
     };
   }
 }

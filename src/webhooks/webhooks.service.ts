@@ -9,11 +9,14 @@ import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import { ADMIN_EVENTS } from '../core/events/event-catalogue';
+import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { SecretBox } from '../core/secrets/secret-box';
 import { UserEntity } from '../users/entities/user.entity';
 import { DeliveryService } from './delivery.service';
+import { DeliveryQueue, newEventId } from './delivery-queue';
 import type {
   AttemptResponseDto,
   CreateWebhookDto,
@@ -26,9 +29,7 @@ import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
-import { newEventId, OutboxService } from './outbox.service';
 import { resolveTarget, UnresolvableHostError, UnsafeUrlError } from './url-guard';
-import { ADMIN_EVENTS } from './webhook-events';
 
 function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
@@ -44,7 +45,8 @@ export class WebhooksService {
     private readonly attempts: Repository<WebhookAttemptEntity>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly delivery: DeliveryService,
-    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
+    private readonly queue: DeliveryQueue,
     private readonly env: EnvService,
     private readonly secrets: SecretBox,
   ) {}
@@ -54,7 +56,7 @@ export class WebhooksService {
     await this.checkUrl(dto.url);
     const secret = newSecret();
     const max = this.env.get('MAX_WEBHOOKS_PER_USER');
-    const hook = await inTransaction(this.db, async (tx) => {
+    const hook = await this.events.transaction(this.db, async (tx, emit) => {
       // The owner's row is locked so that two creates at once cannot both pass the cap.
       if (this.db.options.type === 'postgres')
         await tx.findOne(UserEntity, {
@@ -66,7 +68,7 @@ export class WebhooksService {
           ErrorCode.CONFLICT,
           `At most ${max} webhooks per user (MAX_WEBHOOKS_PER_USER); delete one first`,
         );
-      return tx.save(
+      const saved = await tx.save(
         tx.create(WebhookEntity, {
           userId: actor.userId,
           url: dto.url,
@@ -76,8 +78,9 @@ export class WebhooksService {
           secret: this.secrets.seal(secret),
         }),
       );
+      await emit('webhook.changed', { userId: actor.userId }, { id: saved.id });
+      return saved;
     });
-    await this.outbox.subscriptionsChanged();
     return this.toResponse(hook, secret);
   }
 
@@ -107,15 +110,20 @@ export class WebhooksService {
     if (dto.events !== undefined) hook.events = [...new Set(dto.events)];
     if (dto.active !== undefined) hook.active = dto.active;
     if (dto.description !== undefined) hook.description = dto.description;
-    const saved = await this.hooks.save(hook);
-    await this.outbox.subscriptionsChanged();
+    const saved = await this.events.transaction(this.db, async (tx, emit) => {
+      const stored = await tx.save(hook);
+      await emit('webhook.changed', { userId: actor.userId }, { id: hook.id });
+      return stored;
+    });
     return this.toResponse(saved);
   }
 
   async remove(actor: Principal, id: string): Promise<void> {
     const hook = await this.findOwned(actor, id);
-    await this.hooks.delete({ id: hook.id });
-    await this.outbox.subscriptionsChanged();
+    await this.events.transaction(this.db, async (tx, emit) => {
+      await tx.delete(WebhookEntity, { id: hook.id });
+      await emit('webhook.changed', { userId: actor.userId }, { id: hook.id });
+    });
   }
 
   async rotateSecret(actor: Principal, id: string): Promise<WebhookResponseDto> {
@@ -186,7 +194,7 @@ export class WebhooksService {
         updatedAt: now,
       },
     );
-    await this.outbox.dispatchNow({ id: delivery.id, attempt: delivery.attempts + 1 });
+    await this.queue.enqueueNow({ id: delivery.id, attempt: delivery.attempts + 1 });
     return this.getDelivery(actor, id, deliveryId);
   }
 
@@ -218,6 +226,7 @@ export class WebhooksService {
       createdAt: now,
       updatedAt: now,
     });
+    // Straight to this one webhook, whatever it subscribes to: not an event for the subscribers.
     await inTransaction(this.db, async (tx) => {
       await tx.insert(WebhookEventEntity, event);
       await tx.insert(WebhookDeliveryEntity, delivery);

@@ -905,6 +905,50 @@ describe('webhooks (SPEC §9)', () => {
       expect(rx.requests).toHaveLength(1);
       expect(await deliveries(await loginAs(t, admin3), hook.id)).toHaveLength(1);
     });
+
+    const newUserOn = (on: TestApp) =>
+      on
+        .http()
+        .post('/api/v1/users')
+        .set('Authorization', `Bearer ${t.adminToken}`)
+        .send({
+          email: `replica-${randomUUID().slice(0, 8)}@example.test`,
+          password: `password-${randomUUID()}`,
+        });
+
+    it('a user promoted on one replica gets admin events from the other at once', async () => {
+      const user = await createUser(t);
+      const rx = await receiver();
+      const hook = await createHook(user.token, { url: rx.url, events: ['*'] });
+      // The replica now knows the admins' webhooks, without this one.
+      expect((await newUserOn(replica)).status).toBe(201);
+
+      const promoted = await call('patch', `/api/v1/users/${user.id}`, t.adminToken, {
+        role: 'admin',
+      });
+      expect(promoted.status).toBe(200);
+      expect((await newUserOn(replica)).status).toBe(201);
+      // Their own promotion already reaches them as an admin event.
+      await rx.waitFor(2);
+      expect(rx.requests.map((r) => verified(hook.secret, r).type).sort()).toEqual([
+        'user.created',
+        'user.updated',
+      ]);
+    });
+
+    it('an admin deleted on one replica: the other still creates users and sends their webhooks nothing', async () => {
+      const admin4 = await createUser(t, 'admin');
+      const rx = await receiver();
+      await createHook(admin4.token, { url: rx.url, events: ['user.created'] });
+      expect((await newUserOn(replica)).status).toBe(201);
+      await rx.waitFor(1);
+
+      expect((await call('delete', `/api/v1/users/${admin4.id}`, t.adminToken)).status).toBe(204);
+      // A stale subscriber would point a delivery at a webhook deleted with its owner.
+      expect((await newUserOn(replica)).status).toBe(201);
+      await sleep(300);
+      expect(rx.requests).toHaveLength(1);
+    });
   });
 
   describe('delivery, retries and the attempt log', () => {

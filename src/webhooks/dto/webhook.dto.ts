@@ -9,10 +9,10 @@ import {
   MaxLength,
 } from 'class-validator';
 
+import { ALL_EVENTS, EVENT_TYPES } from '../../core/events/event-catalogue';
 import { ListResponse } from '../../core/http/list-response';
 import { Optional } from '../../core/http/optional.decorator';
 import type { DeliveryStatus } from '../entities/webhook-delivery.entity';
-import { ALL_EVENTS, EVENT_TYPES } from '../webhook-events';
 
 const EVENT_NAMES = [...EVENT_TYPES, ALL_EVENTS];
 
