@@ -1,12 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 
 import { AppConfigModule } from './app-config/app-config.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { AuthGuard } from './core/auth/auth.guard';
 import { dataSourceOptions } from './core/database/data-source-options';
+import { migrationWait, runMigrationsLocked } from './core/database/migrate';
 import type { Env } from './core/env/env';
 import { EnvModule } from './core/env/env.module';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter';
@@ -37,7 +39,14 @@ export class AppModule {
         EnvModule.forRoot(env),
         loggingModule(env),
         ShutdownModule,
-        TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 0 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(env), retryAttempts: 0 }),
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            if (env.DB_MIGRATE) await runMigrationsLocked(ds, migrationWait);
+            return ds;
+          },
+        }),
         RedisModule,
         HealthModule,
         QueueModule,
