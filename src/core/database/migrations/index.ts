@@ -4,16 +4,16 @@ import { Skills1764100000000 as PostgresSkills } from './postgres/1764100000000-
 import { Webhooks1764110000000 as PostgresWebhooks } from './postgres/1764110000000-Webhooks';
 import { SessionMessageCount1764120700000 as PostgresSessionMessageCount } from './postgres/1764120700000-SessionMessageCount';
 import { ListOrderIndexes1764120710000 as PostgresListOrderIndexes } from './postgres/1764120710000-ListOrderIndexes';
-import { WebhookRetention1764230000000 as PostgresWebhookRetention } from './postgres/1764230000000-WebhookRetention';
 import { TokenVersionKeyLimits1764220000000 as PostgresTokenVersionKeyLimits } from './postgres/1764220000000-TokenVersionKeyLimits';
+import { WebhookRetention1764230000000 as PostgresWebhookRetention } from './postgres/1764230000000-WebhookRetention';
 import { Init1764080000000 as SqliteInit } from './sqlite/1764080000000-Init';
 import { Chat1764090000000 as SqliteChat } from './sqlite/1764090000000-Chat';
 import { Skills1764100000000 as SqliteSkills } from './sqlite/1764100000000-Skills';
 import { Webhooks1764110000000 as SqliteWebhooks } from './sqlite/1764110000000-Webhooks';
 import { SessionMessageCount1764120700000 as SqliteSessionMessageCount } from './sqlite/1764120700000-SessionMessageCount';
 import { ListOrderIndexes1764120710000 as SqliteListOrderIndexes } from './sqlite/1764120710000-ListOrderIndexes';
-import { WebhookRetention1764230000000 as SqliteWebhookRetention } from './sqlite/1764230000000-WebhookRetention';
 import { TokenVersionKeyLimits1764220000000 as SqliteTokenVersionKeyLimits } from './sqlite/1764220000000-TokenVersionKeyLimits';
+import { WebhookRetention1764230000000 as SqliteWebhookRetention } from './sqlite/1764230000000-WebhookRetention';
 
 /** One ordered list per dialect; a landed migration is never edited, only followed by a new one. */
 export const POSTGRES_MIGRATIONS = [
