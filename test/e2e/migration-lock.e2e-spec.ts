@@ -74,11 +74,12 @@ describe('migrations under a PostgreSQL advisory lock', () => {
     }
   }
 
-  it('a release Job and a starting server: both wait for the lock, then both succeed, migrations applied once', async () => {
+  it('a migrating init container and a starting server: both wait for the lock, then both succeed, migrations applied once', async () => {
     const holder = new Client({ connectionString: url });
     await holder.connect();
     await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     const job = migrate(url);
+    let ready = false;
     const server = spawnServer({
       NODE_ENV: 'test',
       ROLE: 'api',
@@ -110,7 +111,7 @@ describe('migrations under a PostgreSQL advisory lock', () => {
       const done = await job;
       expect(done.code).toBe(0);
       expect(done.output).toMatch(/Another process is running migrations; waiting/);
-      await until(
+      ready = await until(
         'the server ready',
         async () => {
           const res = await fetch(`http://127.0.0.1:${server.port}/health/ready`).catch(() => null);
@@ -124,11 +125,13 @@ describe('migrations under a PostgreSQL advisory lock', () => {
       expect(names.sort()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.name).sort());
     } finally {
       await holder.end();
+      // A server still starting up has no SIGTERM handler yet that would end it promptly.
+      if (!ready) server.proc.kill('SIGKILL');
       await server.stop();
     }
   });
 
-  it('two release Jobs at once: one applies every migration, the other waits and finds none left', async () => {
+  it('two migrating init containers at once: one applies every migration, the other waits and finds none left', async () => {
     const [a, b] = await Promise.all([migrate(url), migrate(url)]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const counts = [a, b].map((r) => Number(/Applied (\d+) migration/.exec(r.output)?.[1])).sort();

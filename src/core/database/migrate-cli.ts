@@ -9,7 +9,7 @@ import { migrationWait, runMigrationsLocked } from './migrate';
 
 /**
  * `node dist/src/core/database/migrate-cli.js`: applies pending migrations once and exits, holding the same
- * lock as the server's own start-up (the Kubernetes release Job and `npm run migration:run:prod` use it).
+ * lock as the server's own start-up (the Kubernetes init containers and `npm run migration:run:prod` use it).
  */
 async function main(): Promise<void> {
   const logger = new Logger('Migrations');
