@@ -110,6 +110,8 @@ describe('SDK types against the server OpenAPI document (SPEC §12)', () => {
   beforeAll(async () => {
     server = spawnServer({
       NODE_ENV: 'test',
+      // No queue workers: they would take jobs of other tests sharing this Redis database.
+      ROLE: 'api',
       DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'openclaw-sdk-types-')), 'openclaw.db')}`,
       ADMIN_EMAIL,
       ADMIN_PASSWORD,
