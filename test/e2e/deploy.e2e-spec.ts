@@ -252,10 +252,15 @@ describe('deploy/kubernetes (kustomize base, overlays dev and prod)', () => {
 
   it('prod: a ServiceMonitor scraping /metrics with METRICS_TOKEN from the Secret', () => {
     const monitor = finder(rendered.prod)('ServiceMonitor', 'openclaw-api');
-    expect(monitor.spec.selector.matchLabels).toEqual(
-      finder(rendered.prod)('Service', 'openclaw-api').metadata.labels &&
-        finder(rendered.prod)('Deployment', 'openclaw-api').spec.selector.matchLabels,
+    // It selects Services by their labels: exactly the API's.
+    const selected = rendered.prod.filter(
+      (d) =>
+        d.kind === 'Service' &&
+        Object.entries(monitor.spec.selector.matchLabels).every(
+          ([k, v]) => d.metadata.labels?.[k] === v,
+        ),
     );
+    expect(selected.map((d) => d.metadata.name)).toEqual(['openclaw-api']);
     expect(monitor.spec.endpoints[0]).toMatchObject({
       port: 'http',
       path: '/metrics',
