@@ -68,9 +68,3 @@ export const DOCKER_COMPOSE: Capability = {
     'apt-get install docker-compose (it validates docker-compose.yml; no Docker engine needed)',
   problem: () => missingCommand('docker-compose', ['version']),
 };
-
-export const PYTHON_VENV: Capability = {
-  name: 'python3 venv',
-  install: 'apt-get install python3-venv',
-  problem: () => missingCommand('python3', ['-c', 'import ensurepip, venv']),
-};
