@@ -1,7 +1,10 @@
-# One image for every role (ROLE=api|worker|all).
 # syntax=docker/dockerfile:1
+# One image for every role (ROLE=api|worker|all).
 
-FROM node:22-bookworm-slim AS build
+# The Node major the image ships. .ci/run reads this line and runs the test suites on the same major.
+ARG NODE_MAJOR=22
+
+FROM node:${NODE_MAJOR}-bookworm-slim AS build
 WORKDIR /app
 # Native modules (argon2, better-sqlite3) build here when no prebuilt binary fits.
 RUN apt-get update \
@@ -13,7 +16,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ormconfig.ts ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim AS runtime
+FROM node:${NODE_MAJOR}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0 \
@@ -21,8 +24,9 @@ ENV NODE_ENV=production \
     DATABASE_URL=sqlite:/app/data/openclaw.db
 WORKDIR /app
 # bubblewrap: the skills sandbox (SKILL_SANDBOX=auto needs it with NODE_ENV=production).
+# tini: PID 1 that forwards SIGTERM to node and reaps the sandboxes' orphaned processes.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends bubblewrap \
+  && apt-get install -y --no-install-recommends bubblewrap tini \
   && rm -rf /var/lib/apt/lists/*
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
@@ -32,4 +36,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/src/main.js"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the Dockerfile's own steps without Docker: the build stage's COPY and RUN lines in a scratch
 // directory, the runtime stage's COPY --from=build into another, then the image's CMD with its ENV,
-// its HEALTHCHECK command, and a SIGTERM that must end the process with exit code 0.
+// its HEALTHCHECK command, and a SIGTERM that must end the process with exit code 0. The CMD runs under the
+// image's ENTRYPOINT (tini as PID 1), so the signal takes the path it takes in a container.
 // Only apt-get lines are skipped: they install the image's system packages, which CI already has.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -58,7 +59,11 @@ function run(command, cwd, env = process.env) {
   execFileSync('bash', ['-euo', 'pipefail', '-c', command], { cwd, env, stdio: 'inherit' });
 }
 
-const stages = parseStages(readFileSync(join(repo, 'Dockerfile'), 'utf8'));
+const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
+// BuildKit reads the syntax directive only on the very first line.
+if (!dockerfile.startsWith('# syntax='))
+  throw new Error('the Dockerfile must start with # syntax=');
+const stages = parseStages(dockerfile);
 if (stages.length < 2) throw new Error('expected a multi-stage Dockerfile');
 const roots = {};
 
@@ -75,6 +80,7 @@ for (const stage of stages) {
   const root = stageRoot(stage);
   const env = {};
   let cmd;
+  let entrypoint = [];
   let healthcheck;
   for (const { op, args } of stage.steps) {
     if (op === 'WORKDIR' && args !== '/app') throw new Error(`unexpected WORKDIR ${args}`);
@@ -103,9 +109,10 @@ for (const stage of stages) {
       }
     }
     if (op === 'CMD') cmd = JSON.parse(args);
+    if (op === 'ENTRYPOINT') entrypoint = JSON.parse(args);
     if (op === 'HEALTHCHECK') healthcheck = JSON.parse(args.slice(args.indexOf('CMD') + 3).trim());
   }
-  image = { root, env, cmd, healthcheck };
+  image = { root, env, cmd: [...entrypoint, ...(cmd ?? [])], healthcheck };
 }
 
 // The runtime stage may only have what it copied: no dev dependencies, no sources.

@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { AuthGuard } from './core/auth/auth.guard';
 import { dataSourceOptions } from './core/database/data-source-options';
+import { migrationWait, runMigrationsLocked } from './core/database/migrate';
 import type { Env } from './core/env/env';
 import { EnvModule } from './core/env/env.module';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter';
@@ -50,6 +51,7 @@ export class AppModule {
             const dataSource = await new DataSource(options!).initialize();
             // A PostgreSQL pool would otherwise outlive an app that fails to build.
             closeIfStartFails(() => dataSource.destroy());
+            if (env.DB_MIGRATE) await runMigrationsLocked(dataSource, migrationWait);
             return dataSource;
           },
         }),

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
 
 import { probeBwrap } from '../../src/skills/runner/script-runner';
@@ -51,3 +52,19 @@ export function hasCapability(cap: Capability): boolean {
 export function describeWith(cap: Capability): jest.Describe {
   return hasCapability(cap) ? describe : describe.skip;
 }
+
+function missingCommand(command: string, args: string[]): string | null {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  return r.error
+    ? `${command} not found`
+    : r.status === 0
+      ? null
+      : `${command} failed: ${r.stderr}`;
+}
+
+export const DOCKER_COMPOSE: Capability = {
+  name: 'docker-compose',
+  install:
+    'apt-get install docker-compose (it validates docker-compose.yml; no Docker engine needed)',
+  problem: () => missingCommand('docker-compose', ['version']),
+};

@@ -18,7 +18,8 @@ export interface ServerProcess {
 }
 
 // Below the kernel's ephemeral range (32768+), so no in-process test app on port 0 can hold it.
-let nextPort = 30000 + (process.pid % 2500);
+// OPENCLAW_TEST_PORT_BASE gives a second test run on the same machine (CI's other Node major) a range of its own.
+let nextPort = Number(process.env.OPENCLAW_TEST_PORT_BASE ?? 30000) + (process.pid % 2500);
 
 /**
  * The built server (`npm run build` → dist/) run as a user runs it, in a fresh working

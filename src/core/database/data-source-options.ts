@@ -13,7 +13,8 @@ import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
 export function dataSourceOptions(env: Env): DataSourceOptions {
   const common = {
     synchronize: false,
-    migrationsRun: env.DB_MIGRATE,
+    // The app runs migrations itself, under a lock (runMigrationsLocked), when DB_MIGRATE is on.
+    migrationsRun: false,
     migrationsTableName: 'typeorm_migrations',
     // Failed queries are logged by the error filter; TypeORM's own log would print parameters.
     logging: false,

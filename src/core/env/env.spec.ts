@@ -85,7 +85,7 @@ describe(loadEnv.name, () => {
 
   it("refuses the Kubernetes secret example's JWT_SECRET and other placeholders", () => {
     const example = parse(
-      readFileSync(join(__dirname, '../../../deploy/kubernetes/secret.example.yaml'), 'utf8'),
+      readFileSync(join(__dirname, '../../../deploy/kubernetes/base/secret.example.yaml'), 'utf8'),
     ) as { stringData: Record<string, string> };
     const placeholder = /^JWT_SECRET looks like a placeholder/;
     expect(problems({ NODE_ENV: 'production', ...example.stringData })).toEqual([
