@@ -92,6 +92,8 @@ export async function startServer({ built, databaseUrl, upstreamPort, env = {}, 
     RATE_LIMIT_CHAT_PER_MINUTE: '1000000000',
     RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    // Row 8 fans one user's turns out to 50 webhooks, above the default cap of 20.
+    MAX_WEBHOOKS_PER_USER: '1000',
     SHUTDOWN_TIMEOUT_MS: '8000',
     ...(built.nodePath ? { NODE_PATH: built.nodePath } : {}),
     ...env,

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { ServerProcess, spawnServer } from '../support/server-process';
 import { resetDatabase } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_REDIS_URL, testEnv } from '../support/test-env';
+import { sleep, until } from '../support/wait';
 import { startWebhookReceiver, verifyRequest, WebhookReceiver } from '../support/webhook-receiver';
 
 const HOOKS = '/api/v1/webhooks';
@@ -26,24 +27,6 @@ interface Delivery {
   status: 'pending' | 'succeeded' | 'failed';
   attempts: { attempt: number; status_code: number | null; error: string | null }[];
   next_attempt_at: string | null;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { expectError } from '../support/expect-error';
 import { spawnServer } from '../support/server-process';
 import { startApp, TestApp } from '../support/test-app';
 import { testEnv } from '../support/test-env';
+import { sleep, until } from '../support/wait';
 import { startWebhookReceiver, verifyRequest, WebhookReceiver } from '../support/webhook-receiver';
 
 const HOOKS = '/api/v1/webhooks';
@@ -27,22 +28,6 @@ const ENV = {
 const K1 = randomBytes(32).toString('hex');
 const K2 = randomBytes(32).toString('base64');
 const K3 = randomBytes(32).toString('hex');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function as(t: TestApp, token: string) {
   return {

@@ -9,6 +9,7 @@ import { createUser, loginAs, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
 import { startApp, TestApp } from '../support/test-app';
 import { TEST_REDIS_URL, testEnv } from '../support/test-env';
+import { sleep, until } from '../support/wait';
 import {
   ReceivedRequest,
   startWebhookReceiver,
@@ -76,24 +77,6 @@ interface Hook {
   active: boolean;
   secret: string;
   created_at: string;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 8000,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 function expectFieldError(res: Response, field: string): void {

@@ -4,8 +4,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function until<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  everyMs = 100,
+  timeoutMs = 10_000,
+  everyMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
