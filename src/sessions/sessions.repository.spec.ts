@@ -1,4 +1,4 @@
-import { TurnMessage, TurnSession,turnStatement } from './sessions.repository';
+import { TurnMessage, TurnSession, turnStatement } from './sessions.repository';
 
 const NOW = new Date('2026-12-04T00:00:00.000Z');
 const USER = '6f1c2d3e-0000-4000-8000-000000000001';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
@@ -43,7 +43,6 @@ export class UsersService {
   private readonly passwordChecks: AttemptLimiter;
 
   constructor(
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repo: UsersRepository,
     private readonly events: EventsService,
@@ -59,24 +58,24 @@ export class UsersService {
   }
 
   findById(id: string): Promise<UserEntity | null> {
-    return this.users.findOneBy({ id });
+    return this.repo.findById(id);
   }
 
   findByEmail(email: string): Promise<UserEntity | null> {
-    return this.users.findOneBy({ email: normalizeEmail(email) });
+    return this.repo.findByEmail(normalizeEmail(email));
   }
 
   async create(dto: CreateUserDto): Promise<UserResponseDto> {
-    const entity = this.users.create({
+    const entity: Partial<UserEntity> = {
       email: normalizeEmail(dto.email),
       name: dto.name ?? null,
       passwordHash: await hashPassword(dto.password),
       role: dto.role ?? 'user',
       disabled: false,
-    });
+    };
     try {
       return await this.events.transaction(this.dataSource, async (tx, emit) => {
-        const created = this.toResponse(await tx.save(entity));
+        const created = this.toResponse(await this.repo.insert(entity, tx));
         await emit('user.created', 'admins', created);
         return created;
       });
@@ -87,11 +86,7 @@ export class UsersService {
   }
 
   async list(query: ListQueryDto): Promise<Page<UserResponseDto>> {
-    const [rows, total] = await this.users.findAndCount({
-      order: { createdAt: query.order, id: query.order },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const [rows, total] = await this.repo.findPage(query);
     return page(
       rows.map((u) => this.toResponse(u)),
       total,
@@ -131,7 +126,7 @@ export class UsersService {
         if (dto.disabled !== undefined && dto.disabled !== user.disabled) changed.push('disabled');
         if (dto.role !== undefined) user.role = dto.role;
         if (dto.disabled !== undefined) user.disabled = dto.disabled;
-        const updated = this.toResponse(await tx.save(user));
+        const updated = this.toResponse(await this.repo.update(tx, user));
         await emit('user.updated', 'admins', updated, changed);
         return updated;
       });
@@ -150,20 +145,20 @@ export class UsersService {
       const admins = await this.repo.findActiveAdminsForUpdate(tx);
       const user = await this.lockUser(tx, id);
       if (user.role === 'admin' && !user.disabled) this.assertAnotherActiveAdmin(admins, id);
-      await tx.delete(UserEntity, { id });
+      await this.repo.delete(tx, id);
       await emit('user.deleted', 'admins', { id });
     });
     await this.credentials.invalidate();
   }
 
   async countAdmins(): Promise<number> {
-    return this.users.countBy({ role: 'admin' });
+    return this.repo.countAdmins();
   }
 
   /** Creates a user with a ready hash; a taken e-mail yields null instead of an error. */
   async insertIfAbsent(entity: Partial<UserEntity>): Promise<UserEntity | null> {
     try {
-      return await this.users.save(this.users.create(entity));
+      return await this.repo.insert(entity);
     } catch (err) {
       if (isUniqueViolation(err)) return null;
       throw err;
