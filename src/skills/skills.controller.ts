@@ -17,7 +17,9 @@ import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { Roles } from '../core/auth/roles.decorator';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
+import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto } from '../core/http/list-query.dto';
+import { IdParam } from '../core/http/parse-id.pipe';
 import { RunSkillDto, RunSkillQueryDto, SkillRunListDto, SkillRunResponseDto } from './dto/run.dto';
 import { CreateSkillDto, SkillListDto, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
 import { SkillRunsService } from './skill-runs.service';
@@ -107,7 +109,7 @@ export class SkillsController {
   getRun(
     @CurrentUser() actor: Principal,
     @Param('name') name: string,
-    @Param('id') id: string,
+    @IdParam('id', ErrorCode.SKILL_RUN_NOT_FOUND) id: string,
   ): Promise<SkillRunResponseDto> {
     return this.runs.get(actor, name, id);
   }

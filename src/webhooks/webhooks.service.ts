@@ -12,7 +12,6 @@ import { ErrorCode } from '../core/errors/error-code';
 import { ADMIN_EVENTS } from '../core/events/event-catalogue';
 import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
-import { isUuid } from '../core/http/parse-id.pipe';
 import { SecretBox } from '../core/secrets/secret-box';
 import { UserEntity } from '../users/entities/user.entity';
 import { DeliveryService } from './delivery.service';
@@ -242,9 +241,7 @@ export class WebhooksService {
   }
 
   private async findOwned(actor: Principal, id: string): Promise<WebhookEntity> {
-    const hook = isUuid(id)
-      ? await this.hooks.findOneBy({ id: id.toLowerCase(), userId: actor.userId })
-      : null;
+    const hook = await this.hooks.findOneBy({ id, userId: actor.userId });
     if (!hook) throw new AppException(ErrorCode.WEBHOOK_NOT_FOUND);
     return hook;
   }
@@ -255,12 +252,10 @@ export class WebhooksService {
     deliveryId: string,
   ): Promise<WebhookDeliveryEntity> {
     const hook = await this.findOwned(actor, id);
-    const delivery = isUuid(deliveryId)
-      ? await this.deliveries.findOne({
-          where: { id: deliveryId.toLowerCase(), webhookId: hook.id },
-          relations: { event: true },
-        })
-      : null;
+    const delivery = await this.deliveries.findOne({
+      where: { id: deliveryId, webhookId: hook.id },
+      relations: { event: true },
+    });
     if (!delivery) throw new AppException(ErrorCode.DELIVERY_NOT_FOUND);
     return delivery;
   }
