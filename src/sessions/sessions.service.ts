@@ -12,12 +12,10 @@ import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
-import type {
-  CreateSessionDto,
-  MessageResponseDto,
-  SessionResponseDto,
-  UpdateSessionDto,
-} from './dto/session.dto';
+import type { CreateSessionDto } from './dto/create-session.dto';
+import type { MessageResponseDto } from './dto/message-response.dto';
+import type { SessionResponseDto } from './dto/session-response.dto';
+import type { UpdateSessionDto } from './dto/update-session.dto';
 import { MessageEntity, MessageStatus } from './entities/message.entity';
 import { SessionEntity } from './entities/session.entity';
 

@@ -20,8 +20,12 @@ import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto } from '../core/http/list-query.dto';
 import { IdParam } from '../core/http/parse-id.pipe';
-import { RunSkillDto, RunSkillQueryDto, SkillRunListDto, SkillRunResponseDto } from './dto/run.dto';
-import { CreateSkillDto, SkillListDto, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
+import { CreateSkillDto } from './dto/create-skill.dto';
+import { RunSkillDto } from './dto/run-skill.dto';
+import { RunSkillQueryDto } from './dto/run-skill-query.dto';
+import { SkillListDto, SkillResponseDto } from './dto/skill-response.dto';
+import { SkillRunListDto, SkillRunResponseDto } from './dto/skill-run-response.dto';
+import { UpdateSkillDto } from './dto/update-skill.dto';
 import { SkillRunsService } from './skill-runs.service';
 import { SkillsService } from './skills.service';
 

@@ -5,15 +5,11 @@ import type { Principal } from '../core/auth/principal';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto } from '../core/http/list-query.dto';
 import { IdParam } from '../core/http/parse-id.pipe';
-import {
-  CreateWebhookDto,
-  DeliveryListDto,
-  DeliveryResponseDto,
-  TestDeliveryResponseDto,
-  UpdateWebhookDto,
-  WebhookListDto,
-  WebhookResponseDto,
-} from './dto/webhook.dto';
+import { CreateWebhookDto } from './dto/create-webhook.dto';
+import { DeliveryListDto, DeliveryResponseDto } from './dto/delivery-response.dto';
+import { TestDeliveryResponseDto } from './dto/test-delivery-response.dto';
+import { UpdateWebhookDto } from './dto/update-webhook.dto';
+import { WebhookListDto, WebhookResponseDto } from './dto/webhook-response.dto';
 import { WebhooksService } from './webhooks.service';
 
 const WebhookId = () => IdParam('id', ErrorCode.WEBHOOK_NOT_FOUND);

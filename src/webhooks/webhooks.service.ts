@@ -16,14 +16,11 @@ import { SecretBox } from '../core/secrets/secret-box';
 import { UserEntity } from '../users/entities/user.entity';
 import { DeliveryService } from './delivery.service';
 import { DeliveryQueue, newEventId } from './delivery-queue';
-import type {
-  AttemptResponseDto,
-  CreateWebhookDto,
-  DeliveryResponseDto,
-  TestDeliveryResponseDto,
-  UpdateWebhookDto,
-  WebhookResponseDto,
-} from './dto/webhook.dto';
+import type { CreateWebhookDto } from './dto/create-webhook.dto';
+import type { AttemptResponseDto, DeliveryResponseDto } from './dto/delivery-response.dto';
+import type { TestDeliveryResponseDto } from './dto/test-delivery-response.dto';
+import type { UpdateWebhookDto } from './dto/update-webhook.dto';
+import type { WebhookResponseDto } from './dto/webhook-response.dto';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
