@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
+import { ISO_UTC } from '../support/matchers';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 
 const KEYS = '/api/v1/api-keys';
@@ -18,17 +19,9 @@ const KEY_FIELDS = [
   'rate_limit_per_minute',
 ];
 const KEY_FORMAT = /^oc_[A-Za-z0-9_-]{32,}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1"];
 
 type Method = 'get' | 'post' | 'delete';
-
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
-}
 
 function keyName(): string {
   return `key ${randomUUID().slice(0, 8)}`;

@@ -3,24 +3,15 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
+import { ISO_UTC, MESSAGE_FIELDS } from '../support/matchers';
 import { startTestApp, TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 const SESSIONS = '/api/v1/sessions';
 const MESSAGES = '/api/v1/messages';
 const SESSION_FIELDS = ['created_at', 'id', 'model', 'name', 'updated_at'];
-const MESSAGE_FIELDS = [
-  'content',
-  'created_at',
-  'id',
-  'model',
-  'role',
-  'session_id',
-  'status',
-  'tokens',
-];
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 /** Path segments as sent: a NUL byte, a literal "%00" and undecodable percent-encoding included. */
 const MALFORMED_IDS = [
   '123',
@@ -62,15 +53,6 @@ interface Message {
   tokens: number;
   status: string;
   created_at: string;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
 }
 
 function expectSession(body: Session): void {

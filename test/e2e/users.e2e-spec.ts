@@ -3,14 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser, userAttrs } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
+import { ISO_UTC, MALFORMED_IDS } from '../support/matchers';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
 
 const USERS = '/api/v1/users';
 const USER_FIELDS = ['created_at', 'disabled', 'email', 'id', 'name', 'role', 'updated_at'];
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1", '%00'];
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 
@@ -46,13 +45,6 @@ function expectNoSecrets(res: Response, sentPassword?: unknown): void {
   if (typeof sentPassword === 'string' && sentPassword.length >= 8) {
     expect(res.text).not.toContain(sentPassword);
   }
-}
-
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
 }
 
 function expectUser(body: Record<string, unknown>): void {
