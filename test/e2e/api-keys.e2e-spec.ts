@@ -5,6 +5,7 @@ import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { expectError, expectFieldError } from '../support/expect-error';
+import { dbQuery, send } from '../support/http';
 import { ISO_UTC } from '../support/matchers';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 
@@ -31,15 +32,8 @@ describe('API keys (SPEC §4)', () => {
   let t: TestApp;
   let owner: TestUser;
 
-  function call(
-    method: Method,
-    path: string,
-    token?: string,
-    body?: Record<string, unknown>,
-  ): Promise<Response> {
-    let req = t.http()[method](`${KEYS}${path}`);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  function call(method: Method, path: string, token?: string, body?: Record<string, unknown>) {
+    return send(t, method, `${KEYS}${path}`, token, body);
   }
 
   function me(token: string): Promise<Response> {
@@ -47,10 +41,8 @@ describe('API keys (SPEC §4)', () => {
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const query = t.db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return t.db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(t.db, text, params);
 
   async function create(token: string, body: Record<string, unknown> = {}): Promise<Response> {
     const res = await call('post', '', token, { name: keyName(), ...body });

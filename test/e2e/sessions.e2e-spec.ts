@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Response } from 'supertest';
-
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { expectError, expectFieldError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
+import { dbQuery, send } from '../support/http';
 import { ISO_UTC, MESSAGE_FIELDS } from '../support/matchers';
 import { startTestApp, TestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
@@ -76,22 +75,13 @@ describe('sessions and messages (SPEC §6)', () => {
   let alice: TestUser;
   let bob: TestUser;
 
-  function call(
-    method: Method,
-    path: string,
-    token?: string,
-    body?: Record<string, unknown>,
-  ): Promise<Response> {
-    let req = t.http()[method](path);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  function call(method: Method, path: string, token?: string, body?: Record<string, unknown>) {
+    return send(t, method, path, token, body);
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const query = t.db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return t.db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(t.db, text, params);
 
   async function count(text: string, params: unknown[]): Promise<number> {
     const [row] = await sql<{ n: string | number }>(text, params);

@@ -8,6 +8,7 @@ import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { expectError, expectFieldError } from '../support/expect-error';
+import { dbQuery, send } from '../support/http';
 import { ISO_UTC, UUID } from '../support/matchers';
 import { flushQueues } from '../support/queues';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -125,18 +126,13 @@ function harness(app: () => TestApp) {
     path: string,
     token?: string,
     body?: Record<string, unknown> | unknown[] | string,
-  ): Promise<Response> {
-    let req = app().http()[method](path);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  ) {
+    return send(app(), method, path, token, body);
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const db = app().db;
-    const query = db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(app().db, text, params);
 
   async function count(text: string, params: unknown[] = []): Promise<number> {
     const [row] = await sql<{ n: string | number }>(text, params);

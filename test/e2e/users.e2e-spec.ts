@@ -4,6 +4,7 @@ import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser, userAttrs } from '../factories/users.factory';
 import { expectError, expectFieldError } from '../support/expect-error';
+import { dbQuery, send } from '../support/http';
 import { ISO_UTC, MALFORMED_IDS } from '../support/matchers';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
@@ -67,9 +68,7 @@ describe('users (SPEC §4)', () => {
     token?: string,
     body?: Record<string, unknown> | unknown[],
   ): Promise<Response> {
-    let req = t.http()[method](`${USERS}${path}`);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    const res = await (body === undefined ? req : req.send(body));
+    const res = await send(t, method, `${USERS}${path}`, token, body);
     expectNoSecrets(res, Array.isArray(body) ? undefined : body?.password);
     return res;
   }
@@ -79,10 +78,8 @@ describe('users (SPEC §4)', () => {
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const query = t.db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return t.db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(t.db, text, params);
 
   async function allUsers(order: 'asc' | 'desc' = 'asc'): Promise<Record<string, unknown>[]> {
     const users: Record<string, unknown>[] = [];

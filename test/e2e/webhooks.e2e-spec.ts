@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 import Redis from 'ioredis';
-import type { Response } from 'supertest';
 
 import { createUser, loginAs, TestUser } from '../factories/users.factory';
 import { expectError, expectFieldError } from '../support/expect-error';
+import { send } from '../support/http';
 import { ISO_UTC, MALFORMED_IDS } from '../support/matchers';
 import { flushQueues } from '../support/queues';
 import { startApp, TestApp } from '../support/test-app';
@@ -122,15 +122,13 @@ describe('webhooks (SPEC §9)', () => {
   /** The app the tests talk to: the flag-off one once the SSRF tests have started it. */
   const app = () => off ?? t;
 
-  async function call(
+  function call(
     method: Method,
     path: string,
     token?: string,
     body?: Record<string, unknown> | unknown[],
-  ): Promise<Response> {
-    let req = app().http()[method](path);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  ) {
+    return send(app(), method, path, token, body);
   }
 
   const receiver = () => startTrackedReceiver(receivers);
