@@ -5,7 +5,8 @@ import { Repository } from 'typeorm';
 import { EventsService } from '../core/events/events.service';
 import { ECHO_MODEL } from '../models/echo.provider';
 import { ModelRegistry } from '../models/model-registry.service';
-import type { ConfigResponseDto, UpdateConfigDto } from './dto/update-config.dto';
+import type { ConfigResponseDto } from './dto/config-response.dto';
+import type { UpdateConfigDto } from './dto/update-config.dto';
 import { AppConfigEntity } from './entities/app-config.entity';
 
 const ROW_ID = 1;

@@ -10,7 +10,7 @@ import type { EventType } from '../core/events/event-catalogue';
 import { EventsService } from '../core/events/events.service';
 import { isUuid } from '../core/http/parse-id.pipe';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
-import type { SessionResponseDto } from './dto/session.dto';
+import type { SessionResponseDto } from './dto/session-response.dto';
 import type { MessageStatus } from './entities/message.entity';
 import { toMessageDto, toSessionDto } from './sessions.mapper';
 import { SessionsRepository, TurnMessage, TurnSession } from './sessions.repository';

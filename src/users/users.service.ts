@@ -18,10 +18,16 @@ import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
 import { UserEntity } from './entities/user.entity';
+import type { UserAccount, UserLogin } from './user-account';
 import { UsersRepository } from './users.repository';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+function toAccount(user: UserEntity): UserAccount {
+  const { id, email, role, disabled, tokenVersion } = user;
+  return { id, email, role, disabled, tokenVersion };
 }
 
 /** A password or e-mail change, a role change or a disable revokes every JWT issued before it. */
@@ -57,12 +63,14 @@ export class UsersService {
     );
   }
 
-  findById(id: string): Promise<UserEntity | null> {
-    return this.repo.findById(id);
+  async findById(id: string): Promise<UserAccount | null> {
+    const user = await this.repo.findById(id);
+    return user && toAccount(user);
   }
 
-  findByEmail(email: string): Promise<UserEntity | null> {
-    return this.repo.findByEmail(normalizeEmail(email));
+  async findByEmail(email: string): Promise<UserLogin | null> {
+    const user = await this.repo.findByEmail(normalizeEmail(email));
+    return user && { ...toAccount(user), passwordHash: user.passwordHash };
   }
 
   async create(dto: CreateUserDto): Promise<UserResponseDto> {
@@ -192,7 +200,7 @@ export class UsersService {
   private async findVisible(actor: Principal, id: string): Promise<UserEntity> {
     if (actor.role !== 'admin' && actor.userId !== id)
       throw new AppException(ErrorCode.USER_NOT_FOUND);
-    const user = await this.findById(id);
+    const user = await this.repo.findById(id);
     if (!user) throw new AppException(ErrorCode.USER_NOT_FOUND);
     return user;
   }

@@ -11,19 +11,15 @@ import { ErrorCode } from '../core/errors/error-code';
 import { ADMIN_EVENTS } from '../core/events/event-catalogue';
 import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
-import { isUuid } from '../core/http/parse-id.pipe';
 import { SecretBox } from '../core/secrets/secret-box';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryService } from './delivery.service';
 import { DeliveryQueue, newEventId } from './delivery-queue';
-import type {
-  AttemptResponseDto,
-  CreateWebhookDto,
-  DeliveryResponseDto,
-  TestDeliveryResponseDto,
-  UpdateWebhookDto,
-  WebhookResponseDto,
-} from './dto/webhook.dto';
+import type { CreateWebhookDto } from './dto/create-webhook.dto';
+import type { AttemptResponseDto, DeliveryResponseDto } from './dto/delivery-response.dto';
+import type { TestDeliveryResponseDto } from './dto/test-delivery-response.dto';
+import type { UpdateWebhookDto } from './dto/update-webhook.dto';
+import type { WebhookResponseDto } from './dto/webhook-response.dto';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
@@ -206,7 +202,7 @@ export class WebhooksService {
   }
 
   private async findOwned(actor: Principal, id: string): Promise<WebhookEntity> {
-    const hook = isUuid(id) ? await this.repo.findOwned(actor.userId, id.toLowerCase()) : null;
+    const hook = await this.repo.findOwned(actor.userId, id);
     if (!hook) throw new AppException(ErrorCode.WEBHOOK_NOT_FOUND);
     return hook;
   }
@@ -217,9 +213,7 @@ export class WebhooksService {
     deliveryId: string,
   ): Promise<WebhookDeliveryEntity> {
     const hook = await this.findOwned(actor, id);
-    const delivery = isUuid(deliveryId)
-      ? await this.deliveries.findOfWebhook(hook.id, deliveryId.toLowerCase())
-      : null;
+    const delivery = await this.deliveries.findOfWebhook(hook.id, deliveryId);
     if (!delivery) throw new AppException(ErrorCode.DELIVERY_NOT_FOUND);
     return delivery;
   }

@@ -1,4 +1,3 @@
-import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNumber, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 
 import { Optional } from '../../core/http/optional.decorator';
@@ -26,15 +25,4 @@ export class UpdateConfigDto {
   @IsString()
   @MaxLength(32_000)
   system_prompt?: string;
-}
-
-export class ConfigResponseDto {
-  /** The model used when a chat or session names none. */
-  model: string;
-  @ApiProperty({ minimum: 0, maximum: 2, example: 0.7 })
-  temperature: number;
-  @ApiProperty({ type: 'integer', minimum: 1, example: 4096 })
-  max_tokens: number;
-  /** Empty when there is none. */
-  system_prompt: string;
 }

@@ -1,0 +1,12 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class ConfigResponseDto {
+  /** The model used when a chat or session names none. */
+  model: string;
+  @ApiProperty({ minimum: 0, maximum: 2, example: 0.7 })
+  temperature: number;
+  @ApiProperty({ type: 'integer', minimum: 1, example: 4096 })
+  max_tokens: number;
+  /** Empty when there is none. */
+  system_prompt: string;
+}
