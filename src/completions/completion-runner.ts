@@ -290,7 +290,8 @@ export class CompletionStream {
 
   /** Once, after `finish`; `recorded`: the caller wrote the usage record with its own data. */
   settle(recorded: boolean): Promise<void> {
-    if (this.settled || !this.ended) return Promise.resolve();
+    if (!this.ended) throw new Error('A stream is settled after finish()');
+    if (this.settled) return Promise.resolve();
     this.settled = true;
     return this.runner.settle(this.call, this.ended.outcome, recorded);
   }
