@@ -82,47 +82,55 @@ export default function ApiKeys() {
       <details open={!created}>
         <summary>Create a key</summary>
         <form onSubmit={submit} noValidate aria-label="Create a key">
-          <label>
-            Name
-            <input
-              value={draft.name}
-              maxLength={100}
-              onChange={(e) => setDraft({ ...draft, name: e.target.value })}
-              {...field('name')}
-            />
+          <div>
+            <label>
+              Name
+              <input
+                value={draft.name}
+                maxLength={100}
+                onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+                {...field('name')}
+              />
+            </label>
             {problem('name')}
-          </label>
+          </div>
           <div className="grid">
-            <label>
-              Expires (optional)
-              <input
-                type="datetime-local"
-                value={draft.expires}
-                onChange={(e) => setDraft({ ...draft, expires: e.target.value })}
-                {...field('expires')}
-              />
+            <div>
+              <label>
+                Expires (optional)
+                <input
+                  type="datetime-local"
+                  value={draft.expires}
+                  onChange={(e) => setDraft({ ...draft, expires: e.target.value })}
+                  {...field('expires')}
+                />
+              </label>
               {problem('expires')}
-            </label>
-            <label>
-              Requests per minute (optional)
-              <input
-                inputMode="numeric"
-                value={draft.rate}
-                onChange={(e) => setDraft({ ...draft, rate: e.target.value })}
-                {...field('rate')}
-              />
+            </div>
+            <div>
+              <label>
+                Requests per minute (optional)
+                <input
+                  inputMode="numeric"
+                  value={draft.rate}
+                  onChange={(e) => setDraft({ ...draft, rate: e.target.value })}
+                  {...field('rate')}
+                />
+              </label>
               {problem('rate')}
-            </label>
-            <label>
-              Tokens per day (optional)
-              <input
-                inputMode="numeric"
-                value={draft.tokens}
-                onChange={(e) => setDraft({ ...draft, tokens: e.target.value })}
-                {...field('tokens')}
-              />
+            </div>
+            <div>
+              <label>
+                Tokens per day (optional)
+                <input
+                  inputMode="numeric"
+                  value={draft.tokens}
+                  onChange={(e) => setDraft({ ...draft, tokens: e.target.value })}
+                  {...field('tokens')}
+                />
+              </label>
               {problem('tokens')}
-            </label>
+            </div>
           </div>
           <fieldset>
             <legend>Only these models (none checked: every usable model)</legend>

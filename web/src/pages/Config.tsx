@@ -90,26 +90,30 @@ export default function Config() {
               ))}
             </select>
           </label>
-          <label>
-            Temperature (0–2)
-            <input
-              inputMode="decimal"
-              value={temperature}
-              onChange={(e) => setTemperature(e.target.value)}
-              {...invalid('temperature')}
-            />
+          <div>
+            <label>
+              Temperature (0–2)
+              <input
+                inputMode="decimal"
+                value={temperature}
+                onChange={(e) => setTemperature(e.target.value)}
+                {...invalid('temperature')}
+              />
+            </label>
             {problem('temperature')}
-          </label>
-          <label>
-            Max tokens
-            <input
-              inputMode="numeric"
-              value={maxTokens}
-              onChange={(e) => setMaxTokens(e.target.value)}
-              {...invalid('maxTokens')}
-            />
+          </div>
+          <div>
+            <label>
+              Max tokens
+              <input
+                inputMode="numeric"
+                value={maxTokens}
+                onChange={(e) => setMaxTokens(e.target.value)}
+                {...invalid('maxTokens')}
+              />
+            </label>
             {problem('maxTokens')}
-          </label>
+          </div>
         </div>
         <label>
           System prompt (empty: none)

@@ -162,21 +162,23 @@ export default function Playground() {
             </select>
           </label>
         </div>
-        <label>
-          Message
-          <textarea
-            value={message}
-            rows={3}
-            onChange={(e) => setMessage(e.target.value)}
-            aria-invalid={problem ? true : undefined}
-            aria-describedby={problem ? 'message-problem' : undefined}
-          />
+        <div>
+          <label>
+            Message
+            <textarea
+              value={message}
+              rows={3}
+              onChange={(e) => setMessage(e.target.value)}
+              aria-invalid={problem ? true : undefined}
+              aria-describedby={problem ? 'message-problem' : undefined}
+            />
+          </label>
           {problem && (
             <small id="message-problem" className="field-error">
               {problem}
             </small>
           )}
-        </label>
+        </div>
         <div className="actions">
           <button type="submit" disabled={streaming}>
             Send

@@ -90,15 +90,17 @@ export default function SkillEditor() {
       <h1>{creating ? 'New skill' : `Edit ${name}`}</h1>
       <form onSubmit={submit} noValidate aria-label={creating ? 'New skill' : 'Edit skill'}>
         {creating && (
-          <label>
-            Name
-            <input
-              value={draft.name}
-              onChange={(e) => setDraft({ ...draft, name: e.target.value })}
-              {...described('name')}
-            />
+          <div>
+            <label>
+              Name
+              <input
+                value={draft.name}
+                onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+                {...described('name')}
+              />
+            </label>
             {problem('name')}
-          </label>
+          </div>
         )}
         <label>
           Description
@@ -107,30 +109,34 @@ export default function SkillEditor() {
             onChange={(e) => setDraft({ ...draft, description: e.target.value })}
           />
         </label>
-        <label>
-          Timeout in milliseconds (empty: the server's default)
-          <input
-            inputMode="numeric"
-            value={draft.timeout}
-            onChange={(e) => setDraft({ ...draft, timeout: e.target.value })}
-            {...described('timeout')}
-          />
+        <div>
+          <label>
+            Timeout in milliseconds (empty: the server's default)
+            <input
+              inputMode="numeric"
+              value={draft.timeout}
+              onChange={(e) => setDraft({ ...draft, timeout: e.target.value })}
+              {...described('timeout')}
+            />
+          </label>
           {problem('timeout')}
-        </label>
-        <label>
-          Script (run with /bin/sh -c; parameters arrive as $PARAM_NAME and as JSON on stdin)
-          <textarea
-            className="script-editor"
-            spellCheck={false}
-            autoCapitalize="off"
-            autoCorrect="off"
-            rows={14}
-            value={draft.script}
-            onChange={(e) => setDraft({ ...draft, script: e.target.value })}
-            {...described('script')}
-          />
+        </div>
+        <div>
+          <label>
+            Script (run with /bin/sh -c; parameters arrive as $PARAM_NAME and as JSON on stdin)
+            <textarea
+              className="script-editor"
+              spellCheck={false}
+              autoCapitalize="off"
+              autoCorrect="off"
+              rows={14}
+              value={draft.script}
+              onChange={(e) => setDraft({ ...draft, script: e.target.value })}
+              {...described('script')}
+            />
+          </label>
           {problem('script')}
-        </label>
+        </div>
         <ErrorMessage error={save.error} />
         <button type="submit" aria-busy={save.isPending} disabled={save.isPending}>
           {creating ? 'Create skill' : 'Save'}

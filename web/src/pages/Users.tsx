@@ -95,16 +95,18 @@ export default function Users() {
         <summary>Create a user</summary>
         <form onSubmit={submit} noValidate aria-label="Create a user">
           <div className="grid">
-            <label>
-              E-mail
-              <input
-                type="email"
-                value={draft.email}
-                onChange={(e) => setDraft({ ...draft, email: e.target.value })}
-                {...invalid('email')}
-              />
+            <div>
+              <label>
+                E-mail
+                <input
+                  type="email"
+                  value={draft.email}
+                  onChange={(e) => setDraft({ ...draft, email: e.target.value })}
+                  {...invalid('email')}
+                />
+              </label>
               {problem('email')}
-            </label>
+            </div>
             <label>
               Name (optional)
               <input
@@ -114,17 +116,19 @@ export default function Users() {
             </label>
           </div>
           <div className="grid">
-            <label>
-              Password
-              <input
-                type="password"
-                autoComplete="new-password"
-                value={draft.password}
-                onChange={(e) => setDraft({ ...draft, password: e.target.value })}
-                {...invalid('password')}
-              />
+            <div>
+              <label>
+                Password
+                <input
+                  type="password"
+                  autoComplete="new-password"
+                  value={draft.password}
+                  onChange={(e) => setDraft({ ...draft, password: e.target.value })}
+                  {...invalid('password')}
+                />
+              </label>
               {problem('password')}
-            </label>
+            </div>
             <label>
               Role
               <select

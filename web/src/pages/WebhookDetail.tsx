@@ -139,21 +139,23 @@ export default function WebhookDetail() {
       <details>
         <summary>Edit URL and events</summary>
         <form onSubmit={save} noValidate aria-label="Edit the webhook">
-          <label>
-            URL
-            <input
-              type="url"
-              value={url}
-              onChange={(e) => setUrl(e.target.value)}
-              aria-invalid={problems.url ? true : undefined}
-              aria-describedby={problems.url ? 'edit-url-problem' : undefined}
-            />
+          <div>
+            <label>
+              URL
+              <input
+                type="url"
+                value={url}
+                onChange={(e) => setUrl(e.target.value)}
+                aria-invalid={problems.url ? true : undefined}
+                aria-describedby={problems.url ? 'edit-url-problem' : undefined}
+              />
+            </label>
             {problems.url && (
               <small id="edit-url-problem" className="field-error">
                 {problems.url}
               </small>
             )}
-          </label>
+          </div>
           <EventPicker
             value={events}
             onChange={setEvents}

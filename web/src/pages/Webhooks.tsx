@@ -61,21 +61,23 @@ export default function Webhooks() {
       <details open={!created}>
         <summary>Create a webhook</summary>
         <form onSubmit={submit} noValidate aria-label="Create a webhook">
-          <label>
-            URL
-            <input
-              type="url"
-              value={url}
-              onChange={(e) => setUrl(e.target.value)}
-              aria-invalid={problems.url ? true : undefined}
-              aria-describedby={problems.url ? 'url-problem' : undefined}
-            />
+          <div>
+            <label>
+              URL
+              <input
+                type="url"
+                value={url}
+                onChange={(e) => setUrl(e.target.value)}
+                aria-invalid={problems.url ? true : undefined}
+                aria-describedby={problems.url ? 'url-problem' : undefined}
+              />
+            </label>
             {problems.url && (
               <small id="url-problem" className="field-error">
                 {problems.url}
               </small>
             )}
-          </label>
+          </div>
           <label>
             Description (optional)
             <input
