@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -6,7 +6,10 @@ import { gzipSync } from 'node:zlib';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page, Request } from 'playwright-core';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 
+import { dataSourceOptions } from '../../src/core/database/data-source-options';
+import { UsageRecordEntity } from '../../src/usage/entities/usage-record.entity';
 import { type Browser, launchBrowser } from '../support/browser';
 import { CHROMIUM, describeWith } from '../support/capabilities';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
@@ -78,8 +81,8 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       expect({ page: name, width, serious }).toEqual({ page: name, width, serious: [] });
-      const overflow = await page.evaluate(
-        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
       );
       expect({ page: name, width, overflow }).toEqual({ page: name, width, overflow: 0 });
     }
@@ -209,10 +212,9 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     // The whole first load, dashboard and its chart included.
     expect(await gzipJsBytes(adminWatch.requests)).toBeLessThanOrEqual(JS_BUDGET_GZIP);
     // The JWT lives in sessionStorage, never localStorage.
-    const storage = await admin.evaluate(() => ({
-      session: sessionStorage.getItem('openclaw.token'),
-      local: localStorage.length,
-    }));
+    const storage = await admin.evaluate<{ session: string | null; local: number }>(
+      "({ session: sessionStorage.getItem('openclaw.token'), local: localStorage.length })",
+    );
     expect(storage.session).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(storage.local).toBe(0);
     await checkPage(admin, 'dashboard');
@@ -243,6 +245,22 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     await checkPage(admin, 'users');
     await admin.getByRole('link', { name: USER_EMAIL }).click();
     await admin.getByRole('heading', { name: USER_EMAIL }).waitFor();
+    await admin.getByLabel('Tokens per month').fill('many');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await admin.getByText(/^Token limits are whole numbers/).waitFor();
+    await admin.getByLabel('Tokens per month').fill('2000000');
+    await admin.getByLabel('Name', { exact: true }).fill('Console User');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await admin.getByText('Saved.').waitFor();
+    const saved = await http()
+      .get(`/api/v1/users/${admin.url().split('/').pop()}`)
+      .set('Authorization', `Bearer ${adminToken}`);
+    expect(saved.body).toMatchObject({
+      name: 'Console User',
+      role: 'user',
+      quota: { tokens_per_month: 2000000 },
+    });
+    await admin.getByText(/quota: 2,000,000 tokens\/month/).waitFor();
     await checkPage(admin, 'user-detail');
   }, 90_000);
 
@@ -250,6 +268,8 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     await admin.getByRole('link', { name: 'API keys' }).click();
     await admin.getByRole('heading', { name: 'API keys', exact: true }).waitFor();
     await admin.getByLabel('Name', { exact: true }).fill('console key');
+    await admin.getByLabel('Tokens per day (optional)').fill('5000');
+    await admin.getByRole('checkbox', { name: 'echo' }).check();
     await admin.getByRole('button', { name: 'Create key' }).click();
     const shown = admin.getByTestId('secret-value');
     await shown.waitFor();
@@ -257,8 +277,9 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     expect(key).toMatch(/^oc_\w{32,}/);
     await admin.getByRole('button', { name: 'Copy' }).click();
     await admin.getByText('Copied to the clipboard.').waitFor();
-    expect(await admin.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    expect(await admin.evaluate<string>('navigator.clipboard.readText()')).toBe(key);
     await admin.getByRole('cell', { name: key.slice(0, 12) }).waitFor();
+    await admin.getByRole('cell', { name: 'models: echo; 5,000 tokens/day' }).waitFor();
     await checkPage(admin, 'api-keys');
 
     const me = await http().get('/api/v1/users/me').set('Authorization', `Bearer ${key}`);
@@ -406,16 +427,99 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     await checkPage(admin, 'config');
   }, 90_000);
 
-  it('shows models (and why the others are not usable), usage, and queue health', async () => {
+  it('charts usage on the dashboard and for everyone: sortable, exported as CSV', async () => {
+    // Records of past days, as the gateway writes them: calls made now cannot fill a chart over time.
+    const users = await http().get('/api/v1/users').set('Authorization', `Bearer ${adminToken}`);
+    const idOf = (email: string) =>
+      users.body.data.find((u: { email: string }) => u.email === email).id;
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
+    const record = (
+      userId: string,
+      model: string,
+      at: Date,
+      tokens: [number, number],
+      cost: number | null,
+    ) => ({
+      userId,
+      apiKeyId: null,
+      model,
+      provider: 'seeded',
+      endpoint: '/api/v1/chat',
+      status: 'complete' as const,
+      inputTokens: tokens[0],
+      outputTokens: tokens[1],
+      costUsd: cost,
+      latencyMs: 5,
+      createdAt: at,
+    });
+    const db = new DataSource({
+      ...dataSourceOptions(testEnv({ DATABASE_URL: databaseUrl })),
+      entities: [UsageRecordEntity],
+    });
+    await db.initialize();
+    await db
+      .getRepository(UsageRecordEntity)
+      .insert([
+        record(idOf(ADMIN_EMAIL), 'seeded-a', daysAgo(3), [100, 50], 0.25),
+        record(idOf(ADMIN_EMAIL), 'seeded-a', daysAgo(3), [100, 50], 0.25),
+        record(idOf(ADMIN_EMAIL), 'seeded-b', daysAgo(2), [1000, 500], null),
+        record(idOf(USER_EMAIL), 'seeded-a', daysAgo(1), [10, 5], 0.5),
+      ]);
+    await db.destroy();
+
+    await admin.getByRole('link', { name: 'Dashboard' }).click();
+    await admin.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await admin.locator('figure.chart svg').first().waitFor();
+    // Totals per day, tokens per day by model, and the models side by side.
+    await admin.getByText('Tokens per day by model').waitFor();
+    expect(await admin.locator('figure.chart').count()).toBe(3);
+    await admin.getByRole('row', { name: 'seeded-a 2 200 100 $0.5000' }).waitFor();
+    await admin.getByRole('row', { name: 'seeded-b 1 1,000 500 —' }).waitFor();
+    await checkPage(admin, 'dashboard-usage');
+
+    await admin.getByRole('link', { name: 'Usage' }).click();
+    await admin.getByRole('heading', { name: 'Usage of everyone' }).waitFor();
+    // By user: everyone's, named by e-mail.
+    await admin
+      .getByRole('row', { name: new RegExp(`^${USER_EMAIL} 1 10 5 \\$0\\.5000`) })
+      .waitFor();
+    await admin.getByLabel('Group by').selectOption('model');
+    // By model, key or day: one user at a time, the admin first.
+    await admin.getByRole('row', { name: 'seeded-a 2 200 100 $0.5000' }).waitFor();
+    await admin.locator('figure.chart svg').first().waitFor();
+    // Sorting by requests puts the busiest group first, then the other way round.
+    const table = admin.getByRole('region', { name: 'Usage by model' });
+    await table.getByRole('button', { name: 'Requests' }).click();
+    const header = table.getByRole('columnheader', { name: 'Requests' });
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    const firstRequests = async () =>
+      Number(await table.locator('tbody tr').first().locator('td').nth(1).textContent());
+    const most = await firstRequests();
+    await table.getByRole('button', { name: 'Requests' }).click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    expect(await firstRequests()).toBeLessThanOrEqual(most);
+    const [download] = await Promise.all([
+      admin.waitForEvent('download'),
+      admin.getByRole('link', { name: 'Export CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^usage-by-model-.*\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toBe('model,requests,input_tokens,output_tokens,cost_usd,unpriced_requests');
+    expect(lines).toContain('seeded-a,2,200,100,0.5,0');
+    expect(lines).toContain('seeded-b,1,1000,500,,1');
+    await admin.getByRole('combobox', { name: /^User/ }).selectOption({ label: USER_EMAIL });
+    await admin.getByRole('row', { name: 'seeded-a 1 10 5 $0.5000' }).waitFor();
+    expect(await admin.getByRole('cell', { name: 'seeded-b' }).count()).toBe(0);
+    await checkPage(admin, 'usage');
+  }, 90_000);
+
+  it('shows models (and why the others are not usable) and queue health', async () => {
     await admin.getByRole('link', { name: 'Models' }).click();
     await admin.getByRole('heading', { name: 'Models and providers' }).waitFor();
     await admin.getByRole('cell', { name: 'slow-model' }).waitFor();
     await admin.getByText(/deepseek-chat.*DEEPSEEK_API_KEY/).waitFor();
     await checkPage(admin, 'models');
-
-    await admin.getByRole('link', { name: 'Usage' }).click();
-    await admin.getByRole('heading', { name: 'Usage of everyone' }).waitFor();
-    await checkPage(admin, 'usage');
 
     await admin.getByRole('link', { name: 'Health' }).click();
     await admin.getByRole('heading', { name: 'Queue and delivery health' }).waitFor();
@@ -444,15 +548,11 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => {
-      const el = document.activeElement as HTMLElement;
-      const style = getComputedStyle(el);
-      return {
-        text: el.textContent,
-        outline: style.outlineStyle,
-        left: el.getBoundingClientRect().left,
-      };
-    });
+    const focused = await page.evaluate<{ text: string; outline: string; left: number }>(`({
+      text: document.activeElement.textContent,
+      outline: getComputedStyle(document.activeElement).outlineStyle,
+      left: document.activeElement.getBoundingClientRect().left,
+    })`);
     expect(focused.text).toBe('Skip to content');
     expect(focused.outline).not.toBe('none');
     expect(focused.left).toBeGreaterThanOrEqual(0);
@@ -489,14 +589,16 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.getByRole('heading', { name: 'Sign in to OpenClaw' }).waitFor();
     await page.getByText(/Your session ended/).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBeNull();
+    expect(
+      await page.evaluate<string | null>("sessionStorage.getItem('openclaw.token')"),
+    ).toBeNull();
     await page.close();
   }, 90_000);
 
   it('signs out: the token leaves sessionStorage and the sign-in form returns', async () => {
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByRole('heading', { name: 'Sign in to OpenClaw' }).waitFor();
-    expect(await admin.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
+    expect(await admin.evaluate<number>('sessionStorage.length + localStorage.length')).toBe(0);
   });
 });
 

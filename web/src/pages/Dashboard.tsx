@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import { Link } from 'react-router';
 
@@ -10,6 +10,10 @@ import { lastDays } from '../components/usage';
 import { UsageTable } from '../components/UsageTable';
 
 const UsageChart = lazy(() => import('../components/UsageChart'));
+const ModelTimeChart = lazy(() => import('../components/ModelTimeChart'));
+
+// The chart over time draws a line for each of the busiest models.
+const CHART_MODELS = 5;
 
 export default function Dashboard() {
   const user = useUser();
@@ -23,6 +27,17 @@ export default function Dashboard() {
     queryKey: ['usage', 'me', 'model', range],
     queryFn: () => get<UsageReport>('/usage', { ...range, group_by: 'model' }),
   });
+  const busiest = [...(byModel.data?.data ?? [])]
+    .sort((a, b) => b.input_tokens + b.output_tokens - (a.input_tokens + a.output_tokens))
+    .slice(0, CHART_MODELS)
+    .map((r) => r.key ?? '');
+  const perModel = useQueries({
+    queries: busiest.map((model) => ({
+      queryKey: ['usage', 'me', 'day', range, model],
+      queryFn: () => get<UsageReport>('/usage', { ...range, group_by: 'day', model }),
+    })),
+  });
+  const perModelReady = perModel.length > 0 && perModel.every((q) => q.data);
 
   return (
     <>
@@ -85,6 +100,12 @@ export default function Dashboard() {
       ) : (
         <>
           <Suspense fallback={<Loading what="Loading the chart" />}>
+            {perModelReady && (
+              <ModelTimeChart
+                series={busiest.map((model, i) => ({ model, days: perModel[i].data!.data }))}
+                days={(byDay.data?.data ?? []).map((r) => r.key ?? '')}
+              />
+            )}
             <UsageChart
               rows={byModel.data.data}
               kind="groups"

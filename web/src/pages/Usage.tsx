@@ -4,6 +4,7 @@ import { lazy, Suspense, useMemo, useState } from 'react';
 import { get } from '../api/client';
 import { usePaged } from '../api/hooks';
 import type { GroupBy, Page, UsageRecord, UsageReport, User } from '../api/types';
+import { useUser } from '../auth';
 import {
   Empty,
   ErrorMessage,
@@ -27,6 +28,7 @@ const GROUPS: [GroupBy, string][] = [
 ];
 
 export default function Usage() {
+  const me = useUser();
   const initial = lastDays(30);
   const [groupBy, setGroupBy] = useState<GroupBy>('user');
   const [from, setFrom] = useState(initial.from);
@@ -70,6 +72,10 @@ export default function Usage() {
   return (
     <>
       <h1>Usage of everyone</h1>
+      <p>
+        Grouped by user, every user&apos;s calls; by model, key or day, those of the user chosen
+        (the API reports one user at a time there).
+      </p>
       <form className="filters" aria-label="Usage filters" onSubmit={(e) => e.preventDefault()}>
         <div className="grid">
           <label>
@@ -127,7 +133,7 @@ export default function Usage() {
       ) : report.error ? (
         <ErrorMessage error={report.error} />
       ) : !report.data ? null : report.data.data.length === 0 ? (
-        <Empty>No usage in this period. Widen the dates, or choose everyone.</Empty>
+        <Empty>No usage in this period. Widen the dates, or group by user to see everyone.</Empty>
       ) : (
         <>
           <p>
@@ -152,7 +158,7 @@ export default function Usage() {
           <UsageTable rows={report.data.data} label={`Usage by ${groupBy}`} keyLabel={keyLabel} />
         </>
       )}
-      <h2>Records</h2>
+      <h2>Records of {userId ? (emails.get(userId) ?? userId) : `you (${me.email})`}</h2>
       {records.isPending ? (
         <Loading what="Loading records" />
       ) : records.error ? (
