@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { AxeBuilder } from '@axe-core/playwright';
+import Redis from 'ioredis';
 import type { Page, Request } from 'playwright-core';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -622,6 +623,51 @@ describe('admin console by role', () => {
       expect(res.status).toBe(404);
     } finally {
       await worker.stop();
+    }
+  }, 60_000);
+});
+
+describeWith(CHROMIUM)('admin console on an API-only process', () => {
+  it('ROLE=api serves it, and a 429 at sign-in says when to try again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-console-api-'));
+    if (process.env.DATABASE_URL) await resetDatabase(testEnv());
+    // Login attempts are counted in Redis per address: a database of its own starts them at zero.
+    const redisUrl = new URL(REDIS_URL);
+    redisUrl.pathname = '/13';
+    const redis = new Redis(redisUrl.toString());
+    await redis.flushdb();
+    await redis.quit();
+    const api = spawnServer(
+      {
+        ROLE: 'api',
+        DATABASE_URL: process.env.DATABASE_URL || `sqlite:${join(dir, 'openclaw.db')}`,
+        REDIS_URL: redisUrl.toString(),
+        DATA_DIR: dir,
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        RATE_LIMIT_LOGIN_PER_MINUTE: '2',
+      },
+      dir,
+    );
+    const browser = await launchBrowser();
+    try {
+      await api.waitForOutput(/listening on/, 30_000);
+      const page = await browser.context.newPage();
+      await page.goto(`http://127.0.0.1:${api.port}/admin/`);
+      await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
+      await page.getByLabel('Password').fill('not-the-password');
+      for (let i = 0; i < 2; i++) {
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('alert').filter({ hasText: 'INVALID_CREDENTIALS' }).waitFor();
+      }
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /\(RATE_LIMIT, HTTP 429\) Try again in \d+ s\./ })
+        .waitFor();
+    } finally {
+      await browser.close();
+      await api.stop();
     }
   }, 60_000);
 });
