@@ -11,7 +11,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
 import type { ChatMessage, ChatRequest, ChatStream, TokenUsage } from '../models/provider.types';
 import { countPromptTokens, countTokens } from '../models/tokenizer';
-import { SessionsService, TurnToStore } from '../sessions/sessions.service';
+import { SessionTurnsService, TurnToStore } from '../sessions/session-turns.service';
 import type { ChatRequestDto, ChatResponseDto } from './dto/chat-request.dto';
 
 const SESSION_NAME_CHARS = 50;
@@ -36,7 +36,7 @@ export class ChatService {
   private readonly historyChars: number;
 
   constructor(
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionTurnsService,
     private readonly models: ModelRegistry,
     private readonly config: AppConfigService,
     readonly metrics: MetricsService,
