@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+import { AdminConsoleModule } from './admin-console/admin-console.module';
 import { AppConfigModule } from './app-config/app-config.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
@@ -73,6 +74,7 @@ export class AppModule {
               ChatModule,
               OpenAiModule,
               UsageModule,
+              AdminConsoleModule.forRoot(),
             ]
           : []),
       ],
