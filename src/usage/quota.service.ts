@@ -11,6 +11,7 @@ import type { UserQuota } from '../core/auth/user-quota';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { MetricsService } from '../metrics/metrics.service';
+import { ModelPrices } from '../models/model-prices';
 import { Clock } from './clock';
 import { QuotaAlerts } from './quota-alerts';
 import { QuotaCounters } from './quota-counters';
@@ -41,6 +42,7 @@ export class QuotaService implements CompletionGate {
     private readonly alerts: QuotaAlerts,
     private readonly records: UsageRecordsRepository,
     private readonly config: AppConfigService,
+    private readonly prices: ModelPrices,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
   ) {}
@@ -108,7 +110,7 @@ export class QuotaService implements CompletionGate {
       status: outcome.status,
       inputTokens: outcome.inputTokens,
       outputTokens: outcome.outputTokens,
-      costUsd: this.cost(call.model, outcome.inputTokens, outcome.outputTokens),
+      costUsd: this.prices.cost(call.model, outcome.inputTokens, outcome.outputTokens),
       latencyMs: outcome.latencyMs,
       createdAt: at,
     };
@@ -136,10 +138,6 @@ export class QuotaService implements CompletionGate {
       if (values[i] >= limit.max && values[i] - amounts[i] < limit.max)
         await this.alerts.reached(principal, limit, values[i], at);
     }
-  }
-
-  private cost(_model: string, _input: number, _output: number): number | null {
-    return null;
   }
 
   private async defaultQuota(principal: Principal): Promise<UserQuota | null> {
