@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 
+import { CompletionRunner } from '../completions/completion-runner';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { toAppException } from '../core/errors/all-exceptions.filter';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
-import { ShutdownService } from '../core/shutdown/shutdown.service';
+import { SseWriter } from '../core/http/sse-writer';
 import { ChatService } from './chat.service';
 import type { ChatRequestDto } from './dto/chat-request.dto';
-import { SseWriter } from './sse-writer';
 
 /**
  * POST /chat/stream (SPEC §6). Errors before the first chunk are ordinary JSON errors, so the
@@ -22,7 +22,7 @@ export class ChatStreamService {
 
   constructor(
     private readonly chat: ChatService,
-    private readonly shutdown: ShutdownService,
+    private readonly runner: CompletionRunner,
     env: EnvService,
   ) {
     this.pingMs = env.get('SSE_PING_INTERVAL_MS');
@@ -35,31 +35,17 @@ export class ChatStreamService {
     clientGone: AbortSignal,
   ): Promise<void> {
     const turn = await this.chat.prepare(user, dto);
-    // At the shutdown deadline a stream ends the way a departing client's does, but the client is told.
-    const signal = AbortSignal.any([clientGone, this.shutdown.deadline]);
-    const end = this.chat.metrics.upstreamDuration.startTimer({ model: turn.model.id });
-    const stream = await this.chat.openStream(turn, signal).catch((err: unknown) => {
-      end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-      throw this.shutdown.interruption(clientGone) ?? err;
-    });
-    const chunks = stream[Symbol.asyncIterator]();
-    const first = await chunks.next().catch((err: unknown) => {
-      throw this.shutdown.interruption(clientGone) ?? err;
-    });
-    if (signal.aborted) {
-      // Stopped before the first byte: nothing was shown, so nothing is stored.
-      await chunks.return?.(undefined);
-      const error = this.shutdown.interruption(clientGone);
-      if (error) throw error;
-      return;
-    }
+    const run = await this.runner.stream(
+      this.chat.completion(user, turn, '/api/v1/chat/stream', clientGone),
+    );
+    if (!run) return;
 
     const sse = new SseWriter(res);
     sse.open({ 'X-Session-Id': turn.session.id }, this.pingMs);
     let reply = '';
     let failure: unknown;
     try {
-      for (let next = first; !next.done; next = await chunks.next()) {
+      for (let next = run.first; !next.done; next = await run.chunks.next()) {
         reply += next.value;
         sse.data({ text: next.value });
       }
@@ -67,23 +53,26 @@ export class ChatStreamService {
       failure = err;
     }
 
-    const complete = failure === undefined && !signal.aborted && stream.complete;
-    const usage = stream.usage ?? this.chat.estimateUsage(turn, reply);
-    end({ outcome: complete ? 'complete' : 'incomplete' });
-    this.chat.metrics.countTokens(turn.model.id, usage);
+    const { complete, usage, outcome } = run.finish(reply, failure);
     let stored;
     let unstored: AppException | undefined;
     try {
-      stored = await this.chat.store(turn, reply, usage, complete ? 'complete' : 'incomplete');
+      stored = await this.chat.store(
+        turn,
+        reply,
+        usage,
+        complete ? 'complete' : 'incomplete',
+        outcome,
+      );
     } catch (err) {
-      this.chat.logStreamError(err);
+      this.chat.logUnstored(err);
       // Not the provider's fault: a database that is down is SERVICE_UNAVAILABLE, as on every route.
       unstored =
         toAppException(err)?.code === ErrorCode.SERVICE_UNAVAILABLE
           ? new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The reply could not be stored')
           : new AppException(ErrorCode.INTERNAL_ERROR);
     }
-    if (failure !== undefined) this.chat.logStreamError(failure);
+    await run.settle(stored !== undefined);
 
     if (complete && stored) {
       sse.event('usage', {
@@ -93,14 +82,9 @@ export class ChatStreamService {
       });
     } else if (!clientGone.aborted) {
       const error =
-        this.shutdown.interruption(
-          clientGone,
-          stored ? { message_id: stored.assistantMessageId } : {},
-        ) ??
+        run.interruption(stored ? { message_id: stored.assistantMessageId } : {}) ??
         unstored ??
-        (failure instanceof AppException
-          ? failure
-          : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete'));
+        run.breakage();
       sse.event('error', error.toBody());
     }
     sse.done();

@@ -6,14 +6,12 @@ import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { ChatRateLimit } from '../core/auth/rate-limit.decorator';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
+import { clientGone } from '../core/http/client-gone';
 import { ChatService } from './chat.service';
 import { ChatStreamService } from './chat-stream.service';
-import {
-  ChatRequestDto,
-  ChatResponseDto,
-  ChatStreamChunkDto,
-  ChatStreamUsageDto,
-} from './dto/chat-request.dto';
+import { ChatRequestDto } from './dto/chat-request.dto';
+import { ChatResponseDto } from './dto/chat-response.dto';
+import { ChatStreamChunkDto, ChatStreamUsageDto } from './dto/chat-stream-events.dto';
 
 /** What both chat routes answer before a reply starts, besides the errors every route shares. */
 const CHAT_ERRORS = {
@@ -48,15 +46,6 @@ const STREAM_EXAMPLE =
   'event: usage\n' +
   'data: {"session_id":"3f0c…","message_id":"9b1e…","tokens":{"input":12,"output":3}}\n\n' +
   'data: [DONE]\n\n';
-
-/** Aborts when the client closes the connection before the answer is complete. */
-export function clientGone(res: Response): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
-}
 
 @Controller('chat')
 @ChatRateLimit()

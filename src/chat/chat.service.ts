@@ -3,16 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfigService } from '../app-config/app-config.service';
+import type { CompletionEndpoint, CompletionOutcome } from '../completions/completion-gate';
+import type { CompletionSpec } from '../completions/completion-runner';
+import { CompletionRunner } from '../completions/completion-runner';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
-import { ShutdownService } from '../core/shutdown/shutdown.service';
-import { MetricsService } from '../metrics/metrics.service';
 import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
-import type { ChatMessage, ChatRequest, ChatStream, TokenUsage } from '../models/provider.types';
-import { countPromptTokens, countTokens } from '../models/tokenizer';
+import type { ChatMessage, ChatRequest, TokenUsage } from '../models/provider.types';
 import { SessionsService, TurnToStore } from '../sessions/sessions.service';
-import type { ChatRequestDto, ChatResponseDto } from './dto/chat-request.dto';
+import type { ChatRequestDto } from './dto/chat-request.dto';
+import type { ChatResponseDto } from './dto/chat-response.dto';
 
 const SESSION_NAME_CHARS = 50;
 
@@ -39,8 +40,7 @@ export class ChatService {
     private readonly sessions: SessionsService,
     private readonly models: ModelRegistry,
     private readonly config: AppConfigService,
-    readonly metrics: MetricsService,
-    private readonly shutdown: ShutdownService,
+    private readonly runner: CompletionRunner,
     env: EnvService,
   ) {
     this.historyChars = env.get('CHAT_HISTORY_MAX_CHARS');
@@ -88,38 +88,45 @@ export class ChatService {
     clientGone: AbortSignal,
   ): Promise<ChatResponseDto> {
     const turn = await this.prepare(user, dto);
-    const end = this.metrics.upstreamDuration.startTimer({ model: turn.model.id });
-    // At the shutdown deadline the caller gets a 503 rather than a dropped connection.
-    const signal = AbortSignal.any([clientGone, this.shutdown.deadline]);
-    let result;
+    const call = await this.runner.complete(
+      this.completion(user, turn, '/api/v1/chat', clientGone),
+    );
+    const { content, usage } = call.result;
+    let stored;
     try {
-      result = await turn.model.provider.complete({ ...turn.request, signal });
+      stored = await this.store(turn, content, usage, 'complete', call.outcome);
     } catch (err) {
-      end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-      throw this.shutdown.interruption(clientGone) ?? err;
+      await call.settle(false);
+      throw err;
     }
-    end({ outcome: 'complete' });
-    this.metrics.countTokens(turn.model.id, result.usage);
-    const stored = await this.store(turn, result.content, result.usage, 'complete');
+    await call.settle(true);
     return {
-      response: result.content,
+      response: content,
       session_id: turn.session.id,
       message_id: stored.assistantMessageId,
       model: turn.model.id,
-      tokens: result.usage,
+      tokens: usage,
     };
   }
 
-  openStream(turn: PreparedTurn, signal: AbortSignal): Promise<ChatStream> {
-    return turn.model.provider.stream({ ...turn.request, signal });
+  /** The provider call of a prepared turn, as the completion runner takes it. */
+  completion(
+    user: Principal,
+    turn: PreparedTurn,
+    endpoint: CompletionEndpoint,
+    clientGone: AbortSignal,
+  ): CompletionSpec {
+    return { principal: user, endpoint, model: turn.model, request: turn.request, clientGone };
   }
 
-  /** Usage for a reply that ended early: the provider's if it sent it, else counted here. */
-  estimateUsage(turn: PreparedTurn, reply: string): TokenUsage {
-    return { input: countPromptTokens(turn.request.messages), output: countTokens(reply) };
-  }
-
-  store(turn: PreparedTurn, reply: string, usage: TokenUsage, status: 'complete' | 'incomplete') {
+  /** The turn with its reply; `outcome` is the call's, for a usage record written with the turn. */
+  store(
+    turn: PreparedTurn,
+    reply: string,
+    usage: TokenUsage,
+    status: 'complete' | 'incomplete',
+    outcome?: CompletionOutcome,
+  ) {
     return this.sessions.storeTurn({
       userId: turn.userId,
       session: turn.session,
@@ -128,15 +135,17 @@ export class ChatService {
       model: turn.model.id,
       usage,
       status,
+      outcome,
     });
   }
 
-  logStreamError(err: unknown): void {
+  /** A turn whose stream was answered but could not be stored. */
+  logUnstored(err: unknown): void {
     if (err instanceof AppException)
-      this.logger.warn(`Stream ended early: ${err.code} ${err.message}`);
+      this.logger.warn(`Turn not stored: ${err.code} ${err.message}`);
     else
       this.logger.error(
-        `Stream failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        `Turn not stored: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
   }
 }

@@ -2,14 +2,13 @@ import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/commo
 import { ApiBody, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { clientGone } from '../chat/chat.controller';
+import { CurrentUser } from '../core/auth/current-user.decorator';
+import type { Principal } from '../core/auth/principal';
 import { ChatRateLimit } from '../core/auth/rate-limit.decorator';
+import { clientGone } from '../core/http/client-gone';
 import { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
-import {
-  ChatCompletionDto,
-  OpenAiModelDto,
-  OpenAiModelListDto,
-} from './dto/chat-completion-response.dto';
+import { ChatCompletionDto } from './dto/chat-completion-response.dto';
+import { OpenAiModelDto, OpenAiModelListDto } from './dto/openai-model.dto';
 import { OpenAiService } from './openai.service';
 
 /**
@@ -31,9 +30,13 @@ export class OpenAiController {
     description:
       'A `chat.completion`; with `stream: true`, `text/event-stream` of `chat.completion.chunk` objects ending in `data: [DONE]`',
   })
-  async completions(@Body() dto: ChatCompletionRequestDto, @Res() res: Response): Promise<void> {
-    if (dto.stream) return this.openai.stream(dto, res, clientGone(res));
-    res.status(200).json(await this.openai.complete(dto, clientGone(res)));
+  async completions(
+    @CurrentUser() user: Principal,
+    @Body() dto: ChatCompletionRequestDto,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (dto.stream) return this.openai.stream(user, dto, res, clientGone(res));
+    res.status(200).json(await this.openai.complete(user, dto, clientGone(res)));
   }
 
   @Get('models')

@@ -4,23 +4,18 @@ import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 
 import { AppConfigService } from '../app-config/app-config.service';
-import { SseWriter } from '../chat/sse-writer';
+import type { CompletionSpec } from '../completions/completion-runner';
+import { CompletionRunner } from '../completions/completion-runner';
+import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
-import { ErrorCode } from '../core/errors/error-code';
 import { toOpenAiError } from '../core/errors/openai-error';
-import { ShutdownService } from '../core/shutdown/shutdown.service';
-import { MetricsService } from '../metrics/metrics.service';
-import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
-import type { ChatRequest, TokenUsage } from '../models/provider.types';
-import { countPromptTokens, countTokens } from '../models/tokenizer';
+import { SseWriter } from '../core/http/sse-writer';
+import { ModelRegistry } from '../models/model-registry.service';
+import type { TokenUsage } from '../models/provider.types';
 import { ChatCompletionRequestDto, stopProblem } from './dto/chat-completion-request.dto';
-import type {
-  ChatCompletionDto,
-  CompletionUsageDto,
-  OpenAiModelDto,
-  OpenAiModelListDto,
-} from './dto/chat-completion-response.dto';
+import type { ChatCompletionDto, CompletionUsageDto } from './dto/chat-completion-response.dto';
+import type { OpenAiModelDto, OpenAiModelListDto } from './dto/openai-model.dto';
 import { toChatMessages } from './messages';
 
 /** Fields passed to the provider as they are, when the caller set them. */
@@ -34,11 +29,6 @@ const PASSED_ON = [
   'logit_bias',
   'response_format',
 ] as const;
-
-interface Prepared {
-  model: ResolvedModel;
-  request: Omit<ChatRequest, 'signal'>;
-}
 
 const toUsage = (usage: TokenUsage): CompletionUsageDto => ({
   prompt_tokens: usage.input,
@@ -57,8 +47,7 @@ export class OpenAiService {
 
   constructor(
     private readonly models: ModelRegistry,
-    private readonly metrics: MetricsService,
-    private readonly shutdown: ShutdownService,
+    private readonly runner: CompletionRunner,
     private readonly config: AppConfigService,
     env: EnvService,
   ) {
@@ -76,28 +65,20 @@ export class OpenAiService {
   }
 
   async complete(
+    user: Principal,
     dto: ChatCompletionRequestDto,
     clientGone: AbortSignal,
   ): Promise<ChatCompletionDto> {
-    const { model, request } = await this.prepare(dto);
-    const end = this.metrics.upstreamDuration.startTimer({ model: model.id });
-    let result;
-    try {
-      result = await model.provider.complete({
-        ...request,
-        signal: AbortSignal.any([clientGone, this.shutdown.deadline]),
-      });
-    } catch (err) {
-      end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-      throw this.shutdown.interruption(clientGone) ?? err;
-    }
-    end({ outcome: 'complete' });
-    this.metrics.countTokens(model.id, result.usage);
+    const spec = await this.prepare(user, dto, clientGone);
+    const call = await this.runner.complete(spec);
+    // Nothing is stored here: the gate writes the usage record itself.
+    await call.settle(false);
+    const { result } = call;
     return {
       id: completionId(),
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: model.id,
+      model: spec.model.id,
       choices: [
         {
           index: 0,
@@ -117,31 +98,14 @@ export class OpenAiService {
    * `data: {"error": …}` event, which OpenAI's clients raise.
    */
   async stream(
+    user: Principal,
     dto: ChatCompletionRequestDto,
     res: Response,
     clientGone: AbortSignal,
   ): Promise<void> {
-    const { model, request } = await this.prepare(dto);
-    const signal = AbortSignal.any([clientGone, this.shutdown.deadline]);
-    const end = this.metrics.upstreamDuration.startTimer({ model: model.id });
-    const opened = await model.provider
-      .stream({ ...request, signal })
-      .then(async (stream) => {
-        const chunks = stream[Symbol.asyncIterator]();
-        return { stream, chunks, first: await chunks.next() };
-      })
-      .catch((err: unknown) => {
-        end({ outcome: err instanceof AppException ? err.code.toLowerCase() : 'aborted' });
-        throw this.shutdown.interruption(clientGone) ?? err;
-      });
-    const { stream, chunks, first } = opened;
-    if (signal.aborted) {
-      await chunks.return?.(undefined);
-      end({ outcome: 'aborted' });
-      const error = this.shutdown.interruption(clientGone);
-      if (error) throw error;
-      return;
-    }
+    const spec = await this.prepare(user, dto, clientGone);
+    const run = await this.runner.stream(spec);
+    if (!run) return;
 
     const sse = new SseWriter(res);
     sse.open({}, this.pingMs);
@@ -149,7 +113,7 @@ export class OpenAiService {
       id: completionId(),
       object: 'chat.completion.chunk',
       created: Math.floor(Date.now() / 1000),
-      model: model.id,
+      model: spec.model.id,
       system_fingerprint: null,
     };
     const chunk = (delta: Record<string, string>, finish: string | null = null) =>
@@ -159,36 +123,30 @@ export class OpenAiService {
     let reply = '';
     let failure: unknown;
     try {
-      for (let next = first; !next.done; next = await chunks.next()) {
+      for (let next = run.first; !next.done; next = await run.chunks.next()) {
         reply += next.value;
         chunk({ content: next.value });
       }
     } catch (err) {
       failure = err;
     }
-    const complete = failure === undefined && !signal.aborted && stream.complete;
-    const usage = stream.usage ?? {
-      input: countPromptTokens(request.messages),
-      output: countTokens(reply),
-    };
-    end({ outcome: complete ? 'complete' : 'incomplete' });
-    this.metrics.countTokens(model.id, usage);
+    const { complete, usage, finishReason } = run.finish(reply, failure);
+    await run.settle(false);
     if (complete) {
-      chunk({}, stream.finishReason ?? 'stop');
+      chunk({}, finishReason ?? 'stop');
       if (dto.stream_options?.include_usage)
         sse.data({ ...base, choices: [], usage: toUsage(usage) });
     } else if (!clientGone.aborted) {
-      const error =
-        this.shutdown.interruption(clientGone) ??
-        (failure instanceof AppException
-          ? failure
-          : new AppException(ErrorCode.UPSTREAM_ERROR, 'The reply ended before it was complete'));
-      sse.data(toOpenAiError(error));
+      sse.data(toOpenAiError(run.interruption() ?? run.breakage()));
     }
     sse.done();
   }
 
-  private async prepare(dto: ChatCompletionRequestDto): Promise<Prepared> {
+  private async prepare(
+    user: Principal,
+    dto: ChatCompletionRequestDto,
+    clientGone: AbortSignal,
+  ): Promise<CompletionSpec> {
     const stop = stopProblem(dto.stop);
     if (stop) throw AppException.validation([{ field: 'stop', message: stop }]);
     const messages = toChatMessages(dto.messages);
@@ -201,7 +159,10 @@ export class OpenAiService {
       if (dto[key] !== undefined && dto[key] !== null) options[key] = dto[key];
     }
     return {
+      principal: user,
+      endpoint: '/v1/chat/completions',
       model,
+      clientGone,
       request: {
         model: model.id,
         messages,

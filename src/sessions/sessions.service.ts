@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 
+import type { CompletionOutcome } from '../completions/completion-gate';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import type { EventType } from '../core/events/event-catalogue';
@@ -35,6 +36,8 @@ export interface TurnToStore {
   model: string;
   usage: TokenUsage;
   status: MessageStatus;
+  /** The provider call's outcome, for a usage record written in the turn's transaction. */
+  outcome?: CompletionOutcome;
 }
 
 export interface StoredTurn {

@@ -37,19 +37,3 @@ export class ChatCompletionDto {
   @ApiProperty({ type: 'string', nullable: true })
   system_fingerprint: null;
 }
-
-export class OpenAiModelDto {
-  id: string;
-  @ApiProperty({ enum: ['model'] })
-  object: 'model';
-  /** Unix seconds: when this server started serving it. */
-  created: number;
-  /** The provider serving it. */
-  owned_by: string;
-}
-
-export class OpenAiModelListDto {
-  @ApiProperty({ enum: ['list'] })
-  object: 'list';
-  data: OpenAiModelDto[];
-}
