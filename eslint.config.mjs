@@ -32,6 +32,19 @@ function coreKnowsNoFeature() {
   }));
 }
 
+/** `db.options.type`, `options['type']`, `const { type } = db.options`: the database type, read outside a repository. */
+function dialectChecks() {
+  const message =
+    'Branch on the database type only in a *.repository.ts (or core/database/): ask the repository instead.';
+  return [
+    "MemberExpression[object.property.name='options'][property.name='type']",
+    "MemberExpression[object.property.name='options'][property.value='type']",
+    "MemberExpression[object.name='options'][property.name='type']",
+    "MemberExpression[object.name='options'][property.value='type']",
+    "VariableDeclarator[init.property.name='options'] > ObjectPattern > Property[key.name='type']",
+  ].map((selector) => ({ selector, message }));
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -97,6 +110,14 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // Repositories own the SQL and the dialect choice; services keep the rules for every database.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/database/**', 'src/**/*.repository.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...dialectChecks()],
     },
   },
   {

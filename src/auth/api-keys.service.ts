@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, IsNull, MoreThan, Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 
 import { CachedCredential, CredentialCache } from '../core/auth/credential-cache.service';
 import type { CredentialResolver } from '../core/auth/credential-resolver';
@@ -13,6 +13,7 @@ import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { Page, page } from '../core/http/list-query.dto';
 import { UserEntity } from '../users/entities/user.entity';
+import { ApiKeysRepository } from './api-keys.repository';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
 import type { ListApiKeysQueryDto } from './dto/list-api-keys-query.dto';
@@ -35,6 +36,7 @@ export class ApiKeysService implements CredentialResolver {
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
     private readonly cache: CredentialCache,
     private readonly env: EnvService,
+    private readonly repo: ApiKeysRepository,
   ) {}
 
   async create(userId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -111,20 +113,8 @@ export class ApiKeysService implements CredentialResolver {
    * creations at once cannot both pass the count (SQLite runs transactions one at a time).
    */
   private async assertBelowCap(tx: EntityManager, userId: string): Promise<void> {
-    if (tx.connection.options.type === 'postgres') {
-      await tx.findOne(UserEntity, {
-        select: { id: true },
-        where: { id: userId },
-        lock: { mode: 'pessimistic_write' },
-      });
-    }
     const max = this.env.get('MAX_API_KEYS_PER_USER');
-    const active = await tx.count(ApiKeyEntity, {
-      where: [
-        { userId, expiresAt: IsNull() },
-        { userId, expiresAt: MoreThan(new Date()) },
-      ],
-    });
+    const active = await this.repo.countActiveForUpdate(tx, userId, new Date());
     if (active >= max) {
       throw new AppException(
         ErrorCode.CONFLICT,

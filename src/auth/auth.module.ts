@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CREDENTIAL_RESOLVER } from '../core/auth/credential-resolver';
 import { UsersModule } from '../users/users.module';
 import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -35,6 +36,7 @@ import { LoginLimiterService } from './login-limiter.service';
   providers: [
     AuthService,
     ApiKeysService,
+    ApiKeysRepository,
     JwtStrategy,
     LoginLimiterService,
     // The global guard in core/ resolves API keys through this token.

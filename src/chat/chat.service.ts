@@ -11,7 +11,7 @@ import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
 import type { ChatMessage, ChatRequest, TokenUsage } from '../models/provider.types';
-import { SessionsService, TurnToStore } from '../sessions/sessions.service';
+import { SessionTurnsService, TurnToStore } from '../sessions/session-turns.service';
 import type { ChatRequestDto } from './dto/chat-request.dto';
 import type { ChatResponseDto } from './dto/chat-response.dto';
 
@@ -37,7 +37,7 @@ export class ChatService {
   private readonly historyChars: number;
 
   constructor(
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionTurnsService,
     private readonly models: ModelRegistry,
     private readonly config: AppConfigService,
     private readonly runner: CompletionRunner,

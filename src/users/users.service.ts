@@ -18,6 +18,7 @@ import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
 import { UserEntity } from './entities/user.entity';
+import { UsersRepository } from './users.repository';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -44,6 +45,7 @@ export class UsersService {
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repo: UsersRepository,
     private readonly events: EventsService,
     private readonly credentials: CredentialCache,
     env: EnvService,
@@ -114,7 +116,7 @@ export class UsersService {
       const mayDropAdmin =
         (dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true;
       const result = await this.events.transaction(this.dataSource, async (tx, emit) => {
-        const admins = mayDropAdmin ? await this.lockActiveAdmins(tx) : [];
+        const admins = mayDropAdmin ? await this.repo.findActiveAdminsForUpdate(tx) : [];
         const user = await this.lockUser(tx, id);
         if (mayDropAdmin && user.role === 'admin' && !user.disabled) {
           this.assertAnotherActiveAdmin(admins, id);
@@ -145,7 +147,7 @@ export class UsersService {
   /** Removes the user; their keys (and later sessions and webhooks) go with them by cascade. */
   async remove(id: string): Promise<void> {
     await this.events.transaction(this.dataSource, async (tx, emit) => {
-      const admins = await this.lockActiveAdmins(tx);
+      const admins = await this.repo.findActiveAdminsForUpdate(tx);
       const user = await this.lockUser(tx, id);
       if (user.role === 'admin' && !user.disabled) this.assertAnotherActiveAdmin(admins, id);
       await tx.delete(UserEntity, { id });
@@ -200,34 +202,13 @@ export class UsersService {
     return user;
   }
 
-  private get locks(): boolean {
-    // SQLite serialises writers itself and has no row locks.
-    return this.dataSource.options.type === 'postgres';
-  }
-
   private async lockUser(tx: EntityManager, id: string): Promise<UserEntity> {
-    const user = await tx.findOne(UserEntity, {
-      where: { id },
-      ...(this.locks ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-    });
+    const user = await this.repo.findForUpdate(tx, id);
     if (!user) throw new AppException(ErrorCode.USER_NOT_FOUND);
     return user;
   }
 
-  /**
-   * Locks the active admins, always in id order and before the target row, so two concurrent
-   * demotions queue up behind each other instead of both passing the check (or deadlocking).
-   */
-  private lockActiveAdmins(tx: EntityManager): Promise<UserEntity[]> {
-    return tx.find(UserEntity, {
-      select: { id: true },
-      where: { role: 'admin', disabled: false },
-      order: { id: 'ASC' },
-      ...(this.locks ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-    });
-  }
-
-  private assertAnotherActiveAdmin(admins: UserEntity[], exceptId: string): void {
+  private assertAnotherActiveAdmin(admins: Pick<UserEntity, 'id'>[], exceptId: string): void {
     if (!admins.some((a) => a.id !== exceptId))
       throw new AppException(ErrorCode.CONFLICT, LAST_ADMIN);
   }

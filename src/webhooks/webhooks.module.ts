@@ -5,6 +5,7 @@ import { EnvService } from '../core/env/env.service';
 import { EVENT_SINK } from '../core/events/event-sink';
 import { SecretBox } from '../core/secrets/secret-box';
 import { UserEntity } from '../users/entities/user.entity';
+import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryService } from './delivery.service';
 import { DeliveryQueue } from './delivery-queue';
 import { WebhookEntity } from './entities/webhook.entity';
@@ -17,6 +18,7 @@ import { SubscriptionCache } from './subscription-cache';
 import { WebhookHousekeepingService } from './webhook-housekeeping.service';
 import { WebhookSubscriber } from './webhook-subscriber';
 import { WebhooksController } from './webhooks.controller';
+import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 
 /** Webhook CRUD and delivery; plugged into core/events as the subscriber of every event. */
@@ -41,8 +43,10 @@ export class WebhooksModule {
         { provide: EVENT_SINK, useExisting: WebhookSubscriber },
         DeliveryQueue,
         SubscriptionCache,
+        DeliveriesRepository,
         DeliveryService,
         WebhooksService,
+        WebhooksRepository,
         {
           provide: SecretBox,
           useFactory: (env: EnvService) => new SecretBox(env.get('secretsKeys')),

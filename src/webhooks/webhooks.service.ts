@@ -14,7 +14,6 @@ import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { isUuid } from '../core/http/parse-id.pipe';
 import { SecretBox } from '../core/secrets/secret-box';
-import { UserEntity } from '../users/entities/user.entity';
 import { DeliveryService } from './delivery.service';
 import { DeliveryQueue, newEventId } from './delivery-queue';
 import type {
@@ -30,6 +29,7 @@ import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
 import { resolveTarget, UnresolvableHostError, UnsafeUrlError } from './url-guard';
+import { WebhooksRepository } from './webhooks.repository';
 
 function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
@@ -49,6 +49,7 @@ export class WebhooksService {
     private readonly queue: DeliveryQueue,
     private readonly env: EnvService,
     private readonly secrets: SecretBox,
+    private readonly repo: WebhooksRepository,
   ) {}
 
   async create(actor: Principal, dto: CreateWebhookDto): Promise<WebhookResponseDto> {
@@ -57,13 +58,7 @@ export class WebhooksService {
     const secret = newSecret();
     const max = this.env.get('MAX_WEBHOOKS_PER_USER');
     const hook = await this.events.transaction(this.db, async (tx, emit) => {
-      // The owner's row is locked so that two creates at once cannot both pass the cap.
-      if (this.db.options.type === 'postgres')
-        await tx.findOne(UserEntity, {
-          where: { id: actor.userId },
-          lock: { mode: 'pessimistic_write' },
-        });
-      if ((await tx.countBy(WebhookEntity, { userId: actor.userId })) >= max)
+      if ((await this.repo.countForUpdate(tx, actor.userId)) >= max)
         throw new AppException(
           ErrorCode.CONFLICT,
           `At most ${max} webhooks per user (MAX_WEBHOOKS_PER_USER); delete one first`,

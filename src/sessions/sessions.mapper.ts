@@ -1,0 +1,26 @@
+import type { MessageResponseDto, SessionResponseDto } from './dto/session.dto';
+import type { MessageEntity } from './entities/message.entity';
+import type { SessionEntity } from './entities/session.entity';
+
+export function toSessionDto(s: SessionEntity): SessionResponseDto {
+  return {
+    id: s.id,
+    name: s.name,
+    model: s.model,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+export function toMessageDto(m: MessageEntity): MessageResponseDto {
+  return {
+    id: m.id,
+    session_id: m.sessionId,
+    role: m.role,
+    content: m.content,
+    model: m.model,
+    tokens: m.tokens,
+    status: m.status,
+    created_at: m.createdAt,
+  };
+}

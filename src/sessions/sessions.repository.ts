@@ -1,0 +1,216 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+
+import { SqlParams } from '../core/database/sql-params';
+import type { ListQueryDto } from '../core/http/list-query.dto';
+import { MessageEntity } from './entities/message.entity';
+import { SessionEntity } from './entities/session.entity';
+
+/** The session a turn creates, or the one it continues. */
+export type TurnSession =
+  { id: string; isNew: true; name: string; model: string | null } | { id: string; isNew: false };
+
+/** A message of a turn before it has its place in the session. */
+export type TurnMessage = Omit<MessageEntity, 'seq' | 'session'>;
+
+/** Sessions and their messages: every statement, and which dialect gets which. */
+@Injectable()
+export class SessionsRepository {
+  constructor(
+    @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
+    @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  /** PostgreSQL stores a whole turn in one statement (no BEGIN/COMMIT); SQLite needs a transaction. */
+  get storesTurnAtOnce(): boolean {
+    return this.db.options.type === 'postgres';
+  }
+
+  findOwned(userId: string, id: string): Promise<SessionEntity | null> {
+    return this.sessions.findOneBy({ id, userId });
+  }
+
+  findPage(userId: string, query: ListQueryDto): Promise<[SessionEntity[], number]> {
+    return this.sessions.findAndCount({
+      where: { userId },
+      order: { createdAt: query.order, id: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+  }
+
+  create(tx: EntityManager, fields: Partial<SessionEntity>): Promise<SessionEntity> {
+    return tx.save(this.sessions.create(fields));
+  }
+
+  save(session: SessionEntity): Promise<SessionEntity> {
+    return this.sessions.save(session);
+  }
+
+  /** Deletes the session (its messages by cascade); false when it is not the user's. */
+  async deleteOwned(tx: EntityManager, userId: string, id: string): Promise<boolean> {
+    const deleted = await tx.delete(SessionEntity, { id, userId });
+    return !!deleted.affected;
+  }
+
+  /**
+   * A page of the session's messages and the session's message count, in one round trip: the owner
+   * check is a one-time filter in front of the index scan on (session_id, seq), so a foreign session
+   * reads no messages; the total comes from the session row, not a count. `total` is null when no
+   * row came back: an empty session, an offset past the end, or not the caller's session.
+   */
+  async findMessagePage(
+    userId: string,
+    sessionId: string,
+    query: ListQueryDto,
+  ): Promise<{ rows: MessageEntity[]; total: number | null }> {
+    const { entities, raw } = await this.messages
+      .createQueryBuilder('m')
+      .addSelect(
+        (sub) => sub.select('t.message_count').from(SessionEntity, 't').where('t.id = :id'),
+        'total',
+      )
+      .where('m.session_id = :id')
+      .andWhere(
+        (qb) =>
+          `EXISTS ${qb
+            .subQuery()
+            .select('1')
+            .from(SessionEntity, 'o')
+            .where('o.id = :id AND o.user_id = :userId')
+            .getQuery()}`,
+      )
+      .setParameters({ id: sessionId, userId })
+      .orderBy('m.seq', query.order === 'asc' ? 'ASC' : 'DESC')
+      .limit(query.limit)
+      .offset(query.offset)
+      .getRawAndEntities<{ total: number }>();
+    return { rows: entities, total: raw.length ? Number(raw[0].total) : null };
+  }
+
+  /** The message and its session, when the session is the user's. */
+  findOwnedMessage(
+    userId: string,
+    id: string,
+  ): Promise<{ id: string; session_id: string } | undefined> {
+    return this.messages
+      .createQueryBuilder('m')
+      .innerJoin(SessionEntity, 's', 's.id = m.session_id')
+      .select('m.id', 'id')
+      .addSelect('m.session_id', 'session_id')
+      .where('m.id = :id AND s.user_id = :userId', { id, userId })
+      .getRawOne<{ id: string; session_id: string }>();
+  }
+
+  /** Deletes the message and uncounts it from its session; false when it was already gone. */
+  async deleteMessage(tx: EntityManager, id: string, sessionId: string): Promise<boolean> {
+    const deleted = await tx.delete(MessageEntity, { id });
+    if (!deleted.affected) return false;
+    await tx
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ messageCount: () => 'message_count - 1' })
+      .where('id = :id', { id: sessionId })
+      .execute();
+    return true;
+  }
+
+  /** The session's newest messages, newest first. */
+  latestMessages(
+    sessionId: string,
+    take: number,
+  ): Promise<Pick<MessageEntity, 'role' | 'content'>[]> {
+    return this.messages.find({
+      select: { role: true, content: true },
+      where: { sessionId },
+      order: { seq: 'DESC' },
+      take,
+    });
+  }
+
+  async insertSession(tx: EntityManager, session: Omit<SessionEntity, 'user'>): Promise<void> {
+    await tx.insert(SessionEntity, session);
+  }
+
+  async insertMessages(tx: EntityManager, messages: MessageEntity[]): Promise<void> {
+    await tx.insert(MessageEntity, messages);
+  }
+
+  /**
+   * Bumps the session's counters by one turn (its row lock keeps concurrent turns apart) and
+   * answers its new last sequence number; null when the session is gone.
+   */
+  async reserveSeqs(tx: EntityManager, sessionId: string, now: Date): Promise<number | null> {
+    const bump = tx
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({
+        lastSeq: () => 'last_seq + 2',
+        messageCount: () => 'message_count + 2',
+        updatedAt: now,
+      })
+      .where('id = :id', { id: sessionId });
+    // PostgreSQL answers with the new value in the same round trip; SQLite (through TypeORM) cannot.
+    if (tx.connection.driver.isReturningSqlSupported('update')) {
+      const { raw } = await bump.returning('last_seq').execute();
+      const row = (raw as { last_seq: number }[])[0];
+      return row ? Number(row.last_seq) : null;
+    }
+    const bumped = await bump.execute();
+    if (!bumped.affected) return null;
+    const row = await tx.findOneOrFail(SessionEntity, {
+      select: { id: true, lastSeq: true },
+      where: { id: sessionId },
+    });
+    return row.lastSeq;
+  }
+
+  /**
+   * PostgreSQL only (see `storesTurnAtOnce`): the session's insert (or its counters' bump) and both
+   * messages in one statement, stored together or not at all; the messages take their sequence
+   * numbers from the session row. False when the session was deleted meanwhile.
+   */
+  async insertTurnAtOnce(
+    userId: string,
+    session: TurnSession,
+    messages: [TurnMessage, TurnMessage],
+    now: Date,
+  ): Promise<boolean> {
+    const { sql, values } = turnStatement(userId, session, messages, now);
+    const rows = (await this.db.query(sql, values)) as unknown[];
+    return rows.length > 0;
+  }
+}
+
+/** The one statement of `insertTurnAtOnce`; the turn's messages share its session, model and time. */
+export function turnStatement(
+  userId: string,
+  session: TurnSession,
+  messages: [TurnMessage, TurnMessage],
+  now: Date,
+): { sql: string; values: unknown[] } {
+  const p = new SqlParams();
+  const id = p.bind(session.id);
+  const at = p.bind(now);
+  const sessionSql = session.isNew
+    ? `INSERT INTO sessions (id, user_id, name, model, last_seq, message_count, created_at, updated_at)
+       VALUES (${id}, ${p.bind(userId)}, ${p.bind(session.name)}, ${p.bind(session.model)}, 2, 2, ${at}, ${at})
+       RETURNING last_seq`
+    : `UPDATE sessions SET last_seq = last_seq + 2, message_count = message_count + 2, updated_at = ${at}
+       WHERE id = ${id} RETURNING last_seq`;
+  const model = p.bind(messages[0].model);
+  // The last message takes the session's new last_seq, the one before it the number below.
+  const rows = messages.map(
+    (m, i) =>
+      `(${p.bind(m.id)}::uuid, ${i - messages.length + 1}, ${p.bind(m.role)}::text, ` +
+      `${p.bind(m.content)}::text, ${p.bind(m.tokens)}::int, ${p.bind(m.status)}::text)`,
+  );
+  const sql = `WITH s AS (${sessionSql})
+    INSERT INTO messages (id, session_id, seq, role, content, model, tokens, status, created_at)
+    SELECT v.id, ${id}, s.last_seq + v.offset_by, v.role, v.content, ${model}, v.tokens, v.status, ${at}
+      FROM s, (VALUES ${rows.join(', ')}) AS v (id, offset_by, role, content, tokens, status)
+    RETURNING seq`;
+  return { sql, values: p.values };
+}

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
+
+import { inTransaction } from '../core/database/transaction';
+import { WebhookEntity } from './entities/webhook.entity';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { WebhookEventEntity } from './entities/webhook-event.entity';
+
+/** A delivery whose next attempt this worker has taken, with what sending it needs. */
+export interface Claimed {
+  delivery: Pick<WebhookDeliveryEntity, 'id' | 'webhookId' | 'attempts' | 'maxAttempts'>;
+  webhook: Pick<WebhookEntity, 'userId' | 'url' | 'secret' | 'active'>;
+  ownerDisabled: boolean;
+  event: Pick<WebhookEventEntity, 'id' | 'payload'>;
+}
+
+/** What an attempt leaves on its delivery. */
+export type DeliveryOutcome = Pick<WebhookDeliveryEntity, 'status' | 'nextAttemptAt' | 'updatedAt'>;
+
+export type NewAttempt = Omit<WebhookAttemptEntity, 'id' | 'delivery'>;
+
+interface ClaimedRow {
+  webhook_id: string;
+  user_id: string;
+  attempts: number;
+  max_attempts: number;
+  url: string;
+  secret: string;
+  active: boolean;
+  owner_disabled: boolean;
+  event_id: string;
+  payload: string;
+}
+
+/** Delivery rows and their attempts as the workers use them, one round trip each where the dialect allows. */
+@Injectable()
+export class DeliveriesRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Counts the delivery's next attempt and leases it until `lease` if it is pending and due at
+   * `now`, and reads what sending it needs; null when it is not due (or gone).
+   */
+  async claim(deliveryId: string, now: number, lease: number): Promise<Claimed | null> {
+    if (this.db.options.type === 'postgres') return this.claimAtOnce(deliveryId, now, lease);
+    const claimed = await this.db
+      .createQueryBuilder()
+      .update(WebhookDeliveryEntity)
+      .set({ attempts: () => 'attempts + 1', nextAttemptAt: lease, updatedAt: new Date(now) })
+      .where('id = :id AND status = :status AND next_attempt_at <= :now', {
+        id: deliveryId,
+        status: 'pending',
+        now,
+      })
+      .execute();
+    if (!claimed.affected) return null;
+    // One query with both joins (findOne with relations adds a second, DISTINCT one).
+    const delivery = await this.db
+      .createQueryBuilder(WebhookDeliveryEntity, 'd')
+      .innerJoinAndSelect('d.webhook', 'w')
+      .innerJoin('w.user', 'u')
+      .addSelect(['u.id', 'u.disabled'])
+      .innerJoinAndSelect('d.event', 'e')
+      .where('d.id = :id', { id: deliveryId })
+      .getOne();
+    if (!delivery?.webhook?.user || !delivery.event) return null;
+    return {
+      delivery,
+      webhook: delivery.webhook,
+      ownerDisabled: delivery.webhook.user.disabled,
+      event: delivery.event,
+    };
+  }
+
+  /** PostgreSQL: claimed and read in one round trip. */
+  private async claimAtOnce(deliveryId: string, now: number, lease: number) {
+    const [rows] = (await this.db.query(
+      `UPDATE "webhook_deliveries" d
+       SET "attempts" = d."attempts" + 1, "next_attempt_at" = $2, "updated_at" = $3
+       FROM "webhooks" w, "webhook_events" e, "users" u
+       WHERE d."id" = $1 AND d."status" = 'pending' AND d."next_attempt_at" <= $4
+         AND w."id" = d."webhook_id" AND e."id" = d."event_id" AND u."id" = w."user_id"
+       RETURNING d."webhook_id", w."user_id", d."attempts", d."max_attempts", w."url", w."secret", w."active",
+         u."disabled" AS "owner_disabled", e."id" AS "event_id", e."payload"`,
+      [deliveryId, lease, new Date(now), now],
+    )) as [ClaimedRow[], number];
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      delivery: {
+        id: deliveryId,
+        webhookId: row.webhook_id,
+        attempts: row.attempts,
+        maxAttempts: row.max_attempts,
+      },
+      webhook: { userId: row.user_id, url: row.url, secret: row.secret, active: row.active },
+      ownerDisabled: row.owner_disabled,
+      event: { id: row.event_id, payload: row.payload },
+    };
+  }
+
+  /**
+   * Logs the attempt and sets the delivery's new state, atomically: inside `tx` when given, else
+   * as one statement on PostgreSQL (one round trip) or a transaction of its own on SQLite.
+   */
+  async recordAttempt(
+    attempt: NewAttempt,
+    outcome: DeliveryOutcome,
+    tx?: EntityManager,
+  ): Promise<void> {
+    if (tx) return this.recordIn(tx, attempt, outcome);
+    if (this.db.options.type !== 'postgres')
+      return inTransaction(this.db, (own) => this.recordIn(own, attempt, outcome));
+    await this.db.query(
+      `WITH a AS (
+         INSERT INTO "webhook_attempts"
+           ("delivery_id", "attempt", "status_code", "duration_ms", "error", "response_body", "created_at")
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+       )
+       UPDATE "webhook_deliveries" SET "status" = $8, "next_attempt_at" = $9, "updated_at" = $10 WHERE "id" = $1`,
+      [
+        attempt.deliveryId,
+        attempt.attempt,
+        attempt.statusCode,
+        attempt.durationMs,
+        attempt.error,
+        attempt.responseBody,
+        attempt.createdAt,
+        outcome.status,
+        outcome.nextAttemptAt,
+        outcome.updatedAt,
+      ],
+    );
+  }
+
+  private async recordIn(
+    tx: EntityManager,
+    attempt: NewAttempt,
+    outcome: DeliveryOutcome,
+  ): Promise<void> {
+    await tx.insert(WebhookAttemptEntity, attempt);
+    await tx.update(WebhookDeliveryEntity, { id: attempt.deliveryId }, outcome);
+  }
+
+  /** Switches the webhook off (a 410 Gone from its receiver). */
+  async deactivateWebhook(tx: EntityManager, webhookId: string, now: Date): Promise<void> {
+    await tx.update(WebhookEntity, { id: webhookId }, { active: false, updatedAt: now });
+  }
+
+  /** Pending deliveries due before `dueBy`, the most overdue first. */
+  findOverdue(
+    dueBy: number,
+    take: number,
+  ): Promise<Pick<WebhookDeliveryEntity, 'id' | 'attempts'>[]> {
+    return this.db.getRepository(WebhookDeliveryEntity).find({
+      select: { id: true, attempts: true },
+      where: { status: 'pending', nextAttemptAt: LessThanOrEqual(dueBy) },
+      order: { nextAttemptAt: 'ASC' },
+      take,
+    });
+  }
+}
