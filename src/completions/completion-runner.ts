@@ -14,6 +14,7 @@ import {
   CompletionEndpoint,
   CompletionGate,
   CompletionOutcome,
+  CompletionRecord,
   CompletionStatus,
   OPEN_GATE,
 } from './completion-gate';
@@ -87,8 +88,11 @@ export class CompletionRunner {
       throw await this.cutShort(spec, call, started, signal, err, '');
     }
     const outcome = this.observe(spec, started, 'complete', result.usage, 'complete');
-    return new FinishedCompletion(result, outcome, (recorded) =>
-      this.settle(call, outcome, recorded),
+    return new FinishedCompletion(
+      result,
+      outcome,
+      () => this.gate.record(call, outcome),
+      (recorded) => this.settle(call, outcome, recorded),
     );
   }
 
@@ -148,6 +152,11 @@ export class CompletionRunner {
       status,
     );
     return { complete, usage, finishReason: stream.finishReason, outcome };
+  }
+
+  /** @internal The usage record of an ended call, for a caller that stores it itself. */
+  record(call: CompletionCall, outcome: CompletionOutcome): CompletionRecord | null {
+    return this.gate.record(call, outcome);
   }
 
   /** @internal Settles once; a gate that fails is logged, the caller's reply goes on. */
@@ -242,8 +251,14 @@ export class FinishedCompletion {
   constructor(
     readonly result: ChatCompletion,
     readonly outcome: CompletionOutcome,
+    private readonly recordWith: () => CompletionRecord | null,
     private readonly settleWith: (recorded: boolean) => Promise<void>,
   ) {}
+
+  /** The usage record to store with the caller's own data; then `settle(true)`. */
+  record(): CompletionRecord | null {
+    return this.recordWith();
+  }
 
   settle(recorded: boolean): Promise<void> {
     if (this.settled) return Promise.resolve();
@@ -286,6 +301,11 @@ export class CompletionStream {
       failure,
     );
     return this.ended;
+  }
+
+  /** After `finish`: the usage record to store with the caller's own data; then `settle(true)`. */
+  record(): CompletionRecord | null {
+    return this.ended ? this.runner.record(this.call, this.ended.outcome) : null;
   }
 
   /** Once, after `finish`; `recorded`: the caller wrote the usage record with its own data. */

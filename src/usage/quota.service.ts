@@ -5,6 +5,7 @@ import type {
   CompletionCall,
   CompletionGate,
   CompletionOutcome,
+  CompletionRecord,
 } from '../completions/completion-gate';
 import type { Principal } from '../core/auth/principal';
 import type { UserQuota } from '../core/auth/user-quota';
@@ -16,7 +17,7 @@ import { Clock } from './clock';
 import { QuotaAlerts } from './quota-alerts';
 import { QuotaCounters } from './quota-counters';
 import { countersOf, Limit, limitsOf, NANOS_PER_USD, shownUsed } from './quota-limits';
-import { NewUsageRecord, UsageRecordsRepository } from './usage-records.repository';
+import { UsageRecordsRepository } from './usage-records.repository';
 
 const LOG_EVERY_MS = 5000;
 
@@ -36,11 +37,13 @@ export class QuotaService implements CompletionGate {
   // rebuilt from the records instead of staying short.
   private readonly missed = new Set<string>();
   private lastLogAt = 0;
+  // Each call's record, from `record` (stored by its caller) to `settle`.
+  private readonly records = new WeakMap<CompletionOutcome, CompletionRecord>();
 
   constructor(
     private readonly counters: QuotaCounters,
     private readonly alerts: QuotaAlerts,
-    private readonly records: UsageRecordsRepository,
+    private readonly usage: UsageRecordsRepository,
     private readonly config: AppConfigService,
     private readonly prices: ModelPrices,
     private readonly metrics: MetricsService,
@@ -91,17 +94,17 @@ export class QuotaService implements CompletionGate {
   }
 
   async settle(call: CompletionCall, outcome: CompletionOutcome, recorded: boolean): Promise<void> {
-    const at = this.clock.now();
-    const record = this.recordOf(call, outcome, at);
+    // The record the caller stored, if it asked for one: counted with the same time and cost.
+    const record = this.records.get(outcome) ?? this.record(call, outcome);
     this.metrics.countUsage(record);
     // The record first: it is the truth a lost counter is rebuilt from.
-    if (!recorded) await this.records.insert(record);
-    await this.count(call.principal, record, at);
+    if (!recorded) await this.usage.insert(record);
+    await this.count(call.principal, record);
   }
 
-  /** The usage record of a call (SPEC §13): what it cost, never what it said. */
-  recordOf(call: CompletionCall, outcome: CompletionOutcome, at: Date): NewUsageRecord {
-    return {
+  /** The usage record of a call (SPEC §13): what it used and cost, never what it said. */
+  record(call: CompletionCall, outcome: CompletionOutcome): CompletionRecord {
+    const record: CompletionRecord = {
       userId: call.principal.userId,
       apiKeyId: call.principal.apiKeyId ?? null,
       model: call.model,
@@ -112,11 +115,14 @@ export class QuotaService implements CompletionGate {
       outputTokens: outcome.outputTokens,
       costUsd: this.prices.cost(call.model, outcome.inputTokens, outcome.outputTokens),
       latencyMs: outcome.latencyMs,
-      createdAt: at,
+      createdAt: this.clock.now(),
     };
+    this.records.set(outcome, record);
+    return record;
   }
 
-  private async count(principal: Principal, record: NewUsageRecord, at: Date): Promise<void> {
+  private async count(principal: Principal, record: CompletionRecord): Promise<void> {
+    const at = record.createdAt;
     const tokens = record.inputTokens + record.outputTokens;
     const nanos = Math.round((record.costUsd ?? 0) * NANOS_PER_USD);
     if (tokens === 0 && nanos === 0) return;

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 
+import type { SqlParams } from '../core/database/sql-params';
 import type { SortOrder } from '../core/http/list-query.dto';
 import { UsageRecordEntity, UsageStatus } from './entities/usage-record.entity';
 
@@ -182,4 +183,21 @@ export class UsageRecordsRepository {
         return 'r.user_id';
     }
   }
+}
+
+/**
+ * A record's INSERT as one part of another PostgreSQL statement (a chat turn's): its values bound
+ * through `p`, and the row written only when `onlyWith`, a CTE of that statement, has one, so the
+ * record is stored together with the turn or not at all.
+ */
+export function usageRecordInsert(record: NewUsageRecord, p: SqlParams, onlyWith: string): string {
+  return `INSERT INTO usage_records (id, user_id, api_key_id, model, provider, endpoint, status,
+      input_tokens, output_tokens, cost_usd, latency_ms, created_at)
+    SELECT ${p.bind(randomUUID())}::uuid, ${p.bind(record.userId)}::uuid,
+      ${p.bind(record.apiKeyId)}::uuid, ${p.bind(record.model)}::text, ${p.bind(record.provider)}::text,
+      ${p.bind(record.endpoint)}::text, ${p.bind(record.status)}::text,
+      ${p.bind(record.inputTokens)}::int, ${p.bind(record.outputTokens)}::int,
+      ${p.bind(record.costUsd)}::double precision, ${p.bind(record.latencyMs)}::int,
+      ${p.bind(record.createdAt ?? new Date())}::timestamptz
+    FROM ${onlyWith}`;
 }

@@ -17,7 +17,11 @@ import { startWebhookReceiver, WebhookReceiver } from '../support/webhook-receiv
 const CALL_TOKENS = 18;
 const CALL_COST = (11 * 2.5 + 7 * 10) / 1e6;
 
-type Quota = { tokens_per_day?: number | null; tokens_per_month?: number | null; cost_per_month_usd?: number | null };
+type Quota = {
+  tokens_per_day?: number | null;
+  tokens_per_month?: number | null;
+  cost_per_month_usd?: number | null;
+};
 
 describe('quotas and key limits (SPEC §13)', () => {
   let llm: FakeLlm;
@@ -352,7 +356,10 @@ describe('quotas and key limits (SPEC §13)', () => {
       } finally {
         await redis.start();
       }
-      await until('the quota check back with Redis', async () => (await chat(limited.token)).status === 200);
+      await until(
+        'the quota check back with Redis',
+        async () => (await chat(limited.token)).status === 200,
+      );
       // The free user's call made while Redis was away is in the records, so the rebuilt count has it.
       expect(await sumOfRecords(free.id)).toBe(2 * CALL_TOKENS);
     });

@@ -192,7 +192,11 @@ describe('usage records: one per provider call (SPEC §13)', () => {
   it('records a provider error as failed, with the tokens known (none)', async () => {
     const u = await caller();
     llm.behave({ status: 401 });
-    expectError(await post('/api/v1/chat', u.token, { message: 'x', model: 'gpt-4o' }), 502, 'UPSTREAM_ERROR');
+    expectError(
+      await post('/api/v1/chat', u.token, { message: 'x', model: 'gpt-4o' }),
+      502,
+      'UPSTREAM_ERROR',
+    );
     const openai = await post('/v1/chat/completions', u.key, {
       model: 'gpt-4o',
       messages: [{ role: 'user', content: 'x' }],
