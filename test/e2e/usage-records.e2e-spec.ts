@@ -189,6 +189,32 @@ describe('usage records: one per provider call (SPEC §13)', () => {
     expect(await rows(u.id)).toHaveLength(3);
   });
 
+  it('a turn that cannot be stored still leaves its one record (the turn and its record are one write)', async () => {
+    const u = await caller();
+    const first = await post('/api/v1/chat', u.token, { message: 'first', model: 'gpt-4o' });
+    expect(first.status).toBe(200);
+    let release!: () => void;
+    llm.behave({ holdLast: new Promise<void>((r) => (release = r)) });
+    const pending = post('/api/v1/chat', u.token, {
+      message: 'second',
+      model: 'gpt-4o',
+      session_id: first.body.session_id,
+    }).then((res) => res);
+    await until('the provider to be asked', async () => llm.requests.length === 2);
+    const deleted = await t
+      .http()
+      .delete(`/api/v1/sessions/${first.body.session_id}`)
+      .set('Authorization', `Bearer ${u.token}`);
+    expect(deleted.status).toBe(204);
+    release();
+    expectError(await pending, 404, 'SESSION_NOT_FOUND');
+    const found = await rows(u.id);
+    expect(found.map((r) => [r.endpoint, r.status, r.output_tokens])).toEqual([
+      ['/api/v1/chat', 'complete', FAKE_USAGE.output],
+      ['/api/v1/chat', 'complete', FAKE_USAGE.output],
+    ]);
+  });
+
   it('records a provider error as failed, with the tokens known (none)', async () => {
     const u = await caller();
     llm.behave({ status: 401 });
