@@ -148,6 +148,43 @@ describe('usage records: one per provider call (SPEC §13)', () => {
     }
   });
 
+  it('exports tokens and cost by model and provider, with no per-user label', async () => {
+    const metric = async (line: RegExp): Promise<number> => {
+      const res = await t.http().get('/metrics');
+      expect(res.status).toBe(200);
+      expect(res.text).not.toMatch(/^openclaw_usage_\w+\{[^}]*user/m);
+      const found = res.text.split('\n').find((l) => line.test(l));
+      return found ? Number(found.split(' ').pop()) : 0;
+    };
+    const input =
+      /^openclaw_usage_tokens_total\{model="gpt-4o",provider="openai",direction="input"\}/;
+    const output =
+      /^openclaw_usage_tokens_total\{model="gpt-4o",provider="openai",direction="output"\}/;
+    const cost = /^openclaw_usage_cost_usd_total\{model="gpt-4o",provider="openai"\}/;
+    const calls =
+      /^openclaw_usage_calls_total\{model="gpt-4o",provider="openai",status="complete"\}/;
+    const before = [
+      await metric(input),
+      await metric(output),
+      await metric(cost),
+      await metric(calls),
+    ];
+    const u = await caller();
+    expect((await post('/api/v1/chat', u.key, { message: 'm', model: 'gpt-4o' })).status).toBe(200);
+    expect(
+      (
+        await post('/v1/chat/completions', u.key, {
+          model: 'gpt-4o',
+          messages: [{ role: 'user', content: 'm' }],
+        })
+      ).status,
+    ).toBe(200);
+    expect((await metric(input)) - before[0]).toBe(2 * FAKE_USAGE.input);
+    expect((await metric(output)) - before[1]).toBe(2 * FAKE_USAGE.output);
+    expect((await metric(cost)) - before[2]).toBeCloseTo(2 * FAKE_COST, 12);
+    expect((await metric(calls)) - before[3]).toBe(2);
+  });
+
   it('records the echo model too, unpriced (null, never a guessed 0), on every route', async () => {
     const u = await caller();
     expect((await post('/api/v1/chat', u.key, { message: 'hi echo', model: 'echo' })).status).toBe(
