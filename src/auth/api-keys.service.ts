@@ -12,6 +12,7 @@ import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { Page, page } from '../core/http/list-query.dto';
+import { ModelRegistry } from '../models/model-registry.service';
 import { UserEntity } from '../users/entities/user.entity';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
@@ -37,6 +38,7 @@ export class ApiKeysService implements CredentialResolver {
     private readonly cache: CredentialCache,
     private readonly env: EnvService,
     private readonly repo: ApiKeysRepository,
+    private readonly registry: ModelRegistry,
   ) {}
 
   async create(userId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -55,6 +57,15 @@ export class ApiKeysService implements CredentialResolver {
         },
       ]);
     }
+    const unknown = (dto.models ?? []).filter((m) => !this.registry.isConfigured(m));
+    if (unknown.length > 0) {
+      throw AppException.validation([
+        {
+          field: 'models',
+          message: `models must be models of GET /api/v1/models; unknown: ${unknown.join(', ')}`,
+        },
+      ]);
+    }
     const key = `oc_${randomBytes(32).toString('base64url')}`;
     const entity = await inTransaction(this.keys.manager.connection, async (tx) => {
       await this.assertBelowCap(tx, userId);
@@ -68,6 +79,8 @@ export class ApiKeysService implements CredentialResolver {
           expiresAt,
           lastUsedAt: null,
           rateLimitPerMinute: dto.rate_limit_per_minute ?? null,
+          models: dto.models ?? null,
+          tokensPerDay: dto.tokens_per_day ?? null,
         }),
       );
     });
@@ -177,6 +190,8 @@ export class ApiKeysService implements CredentialResolver {
       expires_at: entity.expiresAt,
       last_used_at: entity.lastUsedAt,
       rate_limit_per_minute: entity.rateLimitPerMinute,
+      models: entity.models,
+      tokens_per_day: entity.tokensPerDay,
     };
   }
 }

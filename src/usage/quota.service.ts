@@ -147,9 +147,7 @@ export class QuotaService implements CompletionGate {
   }
 
   private async defaultQuota(principal: Principal): Promise<UserQuota | null> {
-    if (principal.quota) return null;
-    const config = (await this.config.get()) as { default_user_quota?: UserQuota | null };
-    return config.default_user_quota ?? null;
+    return principal.quota ? null : (await this.config.get()).default_user_quota;
   }
 
   private async dropMissed(): Promise<void> {

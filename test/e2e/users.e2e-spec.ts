@@ -8,7 +8,16 @@ import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
 
 const USERS = '/api/v1/users';
-const USER_FIELDS = ['created_at', 'disabled', 'email', 'id', 'name', 'role', 'updated_at'];
+const USER_FIELDS = [
+  'created_at',
+  'disabled',
+  'email',
+  'id',
+  'name',
+  'quota',
+  'role',
+  'updated_at',
+];
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1", '%00'];
 

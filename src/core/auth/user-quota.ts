@@ -7,9 +7,3 @@ export interface UserQuota {
   tokens_per_month?: number | null;
   cost_per_month_usd?: number | null;
 }
-
-export const USER_QUOTA_FIELDS = [
-  'tokens_per_day',
-  'tokens_per_month',
-  'cost_per_month_usd',
-] as const;
