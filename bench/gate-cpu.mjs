@@ -4,7 +4,9 @@
 // The provider, HTTP and the turn itself are left out: this is the part the usage work adds.
 //   node bench/gate-cpu.mjs [--calls 2000] [--rounds 5]
 // Needs PostgreSQL (BENCH_PG_URL, a database is created and dropped) and Redis (BENCH_REDIS_URL).
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import pg from 'pg';
@@ -47,11 +49,11 @@ await app.init();
 const gate = app.get(COMPLETION_GATE);
 
 const principal = (quota) => ({
-  userId: crypto.randomUUID(),
+  userId: randomUUID(),
   email: 'bench@example.test',
   role: 'user',
   via: 'api_key',
-  apiKeyId: crypto.randomUUID(),
+  apiKeyId: randomUUID(),
   keyRateLimitPerMinute: null,
   quota,
   keyModels: null,
