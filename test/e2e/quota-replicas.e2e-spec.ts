@@ -42,7 +42,6 @@ describe('quotas across replicas (SPEC §13)', () => {
         ADMIN_EMAIL,
         ADMIN_PASSWORD,
         ROLE: 'api',
-        LOG_LEVEL: 'warn',
         OPENAI_API_KEY: 'sk-replicas',
         OPENAI_BASE_URL: llm.baseURL,
         RATE_LIMIT_PER_MINUTE: '100000',
@@ -93,6 +92,7 @@ describe('quotas across replicas (SPEC §13)', () => {
     expect(key.status).toBe(201);
 
     const statuses: number[] = [];
+    const served = new Map<ServerProcess, number>();
     const client = async (server: ServerProcess, n: number) => {
       for (;;) {
         const res = await http(server)
@@ -105,6 +105,7 @@ describe('quotas across replicas (SPEC §13)', () => {
           return;
         }
         expect(res.status).toBe(200);
+        served.set(server, (served.get(server) ?? 0) + 1);
       }
     };
     const clients: Promise<void>[] = [];
@@ -112,6 +113,9 @@ describe('quotas across replicas (SPEC §13)', () => {
     await Promise.all(clients);
 
     const ok = statuses.filter((s) => s === 200).length;
+    // Both replicas took their share of the quota.
+    expect(served.get(a)).toBeGreaterThan(5);
+    expect(served.get(b)).toBeGreaterThan(5);
     const db = new DataSource(
       testEnv({ DATABASE_URL: databaseUrl }).database.type === 'postgres'
         ? { type: 'postgres', url: databaseUrl }
