@@ -20,6 +20,7 @@ import { countersOf, Limit, limitsOf, NANOS_PER_USD, shownUsed } from './quota-l
 import { UsageRecordsRepository } from './usage-records.repository';
 
 const LOG_EVERY_MS = 5000;
+const MISSED_MAX = 100_000;
 
 /**
  * The completion gate (SPEC §13): the key's `models`, then the quotas, before a provider is
@@ -133,7 +134,8 @@ export class QuotaService implements CompletionGate {
       await this.dropMissed();
       values = await this.counters.add(counters, amounts);
     } catch (err) {
-      for (const c of counters) this.missed.add(c.key);
+      // Bounded: past it, a counter left short can overshoot its limit by what it missed.
+      if (this.missed.size < MISSED_MAX) for (const c of counters) this.missed.add(c.key);
       this.warnThrottled(`Quota counters not updated: ${(err as Error).message}`);
       return;
     }
