@@ -3,7 +3,8 @@ import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { Roles } from '../core/auth/roles.decorator';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AppConfigService } from './app-config.service';
-import { ConfigResponseDto, UpdateConfigDto } from './dto/update-config.dto';
+import { ConfigResponseDto } from './dto/config-response.dto';
+import { UpdateConfigDto } from './dto/update-config.dto';
 
 @Controller('config')
 export class AppConfigController {

@@ -6,7 +6,8 @@ import { normalizeQuota } from '../core/auth/user-quota.dto';
 import { EventsService } from '../core/events/events.service';
 import { ECHO_MODEL } from '../models/echo.provider';
 import { ModelRegistry } from '../models/model-registry.service';
-import type { ConfigResponseDto, UpdateConfigDto } from './dto/update-config.dto';
+import type { ConfigResponseDto } from './dto/config-response.dto';
+import type { UpdateConfigDto } from './dto/update-config.dto';
 import { AppConfigEntity } from './entities/app-config.entity';
 
 const ROW_ID = 1;

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { ErrorCode } from '../core/errors/error-code';
-import { ParseIdPipe } from '../core/http/parse-id.pipe';
+import { IdParam } from '../core/http/parse-id.pipe';
 import { ApiKeysService } from './api-keys.service';
 import type { ApiKeyListDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
@@ -44,7 +44,7 @@ export class ApiKeysController {
   @HttpCode(204)
   revoke(
     @CurrentUser() user: Principal,
-    @Param('id', new ParseIdPipe(ErrorCode.API_KEY_NOT_FOUND)) id: string,
+    @IdParam('id', ErrorCode.API_KEY_NOT_FOUND) id: string,
   ): Promise<void> {
     return this.apiKeys.revoke(user, id);
   }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 import { CachedCredential, CredentialCache } from '../core/auth/credential-cache.service';
 import type { CredentialResolver } from '../core/auth/credential-resolver';
@@ -13,7 +13,6 @@ import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { Page, page } from '../core/http/list-query.dto';
 import { ModelRegistry } from '../models/model-registry.service';
-import { UserEntity } from '../users/entities/user.entity';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
@@ -34,7 +33,7 @@ export class ApiKeysService implements CredentialResolver {
   private readonly logger = new Logger(ApiKeysService.name);
 
   constructor(
-    @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
+    @InjectDataSource() private readonly db: DataSource,
     private readonly cache: CredentialCache,
     private readonly env: EnvService,
     private readonly repo: ApiKeysRepository,
@@ -67,22 +66,20 @@ export class ApiKeysService implements CredentialResolver {
       ]);
     }
     const key = `oc_${randomBytes(32).toString('base64url')}`;
-    const entity = await inTransaction(this.keys.manager.connection, async (tx) => {
+    const entity = await inTransaction(this.db, async (tx) => {
       await this.assertBelowCap(tx, userId);
-      return tx.save(
-        tx.create(ApiKeyEntity, {
-          userId,
-          name: dto.name,
-          prefix: key.slice(0, PREFIX_LENGTH),
-          keyHash: hashKey(key),
-          createdAt: new Date(),
-          expiresAt,
-          lastUsedAt: null,
-          rateLimitPerMinute: dto.rate_limit_per_minute ?? null,
-          models: dto.models ?? null,
-          tokensPerDay: dto.tokens_per_day ?? null,
-        }),
-      );
+      return this.repo.insert(tx, {
+        userId,
+        name: dto.name,
+        prefix: key.slice(0, PREFIX_LENGTH),
+        keyHash: hashKey(key),
+        createdAt: new Date(),
+        expiresAt,
+        lastUsedAt: null,
+        rateLimitPerMinute: dto.rate_limit_per_minute ?? null,
+        models: dto.models ?? null,
+        tokensPerDay: dto.tokens_per_day ?? null,
+      });
     });
     const { id, name, ...rest } = this.toResponse(entity);
     return { id, name, key, ...rest };
@@ -95,17 +92,12 @@ export class ApiKeysService implements CredentialResolver {
       if (actor.role !== 'admin') {
         throw new AppException(ErrorCode.FORBIDDEN, "Only an admin may list another user's keys");
       }
-      if (!(await this.keys.manager.existsBy(UserEntity, { id: query.user_id }))) {
+      if (!(await this.repo.userExists(query.user_id))) {
         throw new AppException(ErrorCode.USER_NOT_FOUND);
       }
       userId = query.user_id;
     }
-    const [rows, total] = await this.keys.findAndCount({
-      where: { userId },
-      order: { createdAt: query.order, id: query.order },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const [rows, total] = await this.repo.findPage(userId, query);
     return page(
       rows.map((r) => this.toResponse(r)),
       total,
@@ -116,8 +108,7 @@ export class ApiKeysService implements CredentialResolver {
   /** Own keys; an admin may revoke anyone's. */
   async revoke(actor: Principal, id: string): Promise<void> {
     const where = actor.role === 'admin' ? { id } : { id, userId: actor.userId };
-    const result = await this.keys.delete(where);
-    if (!result.affected) throw new AppException(ErrorCode.API_KEY_NOT_FOUND);
+    if (!(await this.repo.delete(where))) throw new AppException(ErrorCode.API_KEY_NOT_FOUND);
     await this.cache.invalidate();
   }
 
@@ -145,10 +136,7 @@ export class ApiKeysService implements CredentialResolver {
   }
 
   private async load(hash: string): Promise<CachedCredential> {
-    const found = await this.keys.findOne({
-      where: { keyHash: hash },
-      relations: { user: true },
-    });
+    const found = await this.repo.findByHash(hash);
     if (!found?.user || (found.expiresAt && found.expiresAt.getTime() <= Date.now())) {
       throw new AppException(ErrorCode.INVALID_API_KEY);
     }
@@ -176,8 +164,8 @@ export class ApiKeysService implements CredentialResolver {
     if (credential.lastUsedAt && now - credential.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
     credential.lastUsedAt = now;
     const id = credential.principal.apiKeyId!;
-    this.keys
-      .update({ id }, { lastUsedAt: new Date(now) })
+    this.repo
+      .touch(id, new Date(now))
       .catch((err: Error) => this.logger.warn(`Could not record use of key ${id}: ${err.message}`));
   }
 

@@ -4,7 +4,8 @@ import type { Request } from 'express';
 import { Public } from '../core/auth/public.decorator';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AuthService } from './auth.service';
-import { LoginDto, TokenResponseDto } from './dto/login.dto';
+import { LoginDto } from './dto/login.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
 
 @Controller('auth')
 export class AuthController {

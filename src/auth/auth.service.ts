@@ -6,7 +6,8 @@ import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { hashPassword, randomSecret, verifyPassword } from '../core/security/password';
 import { UsersService } from '../users/users.service';
-import type { LoginDto, TokenResponseDto } from './dto/login.dto';
+import type { LoginDto } from './dto/login.dto';
+import type { TokenResponseDto } from './dto/token-response.dto';
 import type { JwtPayload } from './jwt.strategy';
 import { LoginLimiterService } from './login-limiter.service';
 

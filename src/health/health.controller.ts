@@ -11,7 +11,7 @@ import { Public } from '../core/auth/public.decorator';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
-import { HealthLiveDto, HealthReadyDto } from './dto/health.dto';
+import { HealthLiveDto, HealthReadyDto } from './dto/health-response.dto';
 import { QueueHealthIndicator } from './queue.health';
 import { RedisHealthIndicator } from './redis.health';
 

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 
-import type { ModelListDto } from './dto/model.dto';
+import type { ModelListDto } from './dto/model-response.dto';
 import { ModelRegistry } from './model-registry.service';
 
 @Controller('models')

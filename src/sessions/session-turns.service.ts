@@ -12,7 +12,7 @@ import { EventsService } from '../core/events/events.service';
 import { isUuid } from '../core/http/parse-id.pipe';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
 import { UsageRecordsRepository } from '../usage/usage-records.repository';
-import type { SessionResponseDto } from './dto/session.dto';
+import type { SessionResponseDto } from './dto/session-response.dto';
 import type { MessageStatus } from './entities/message.entity';
 import { toMessageDto, toSessionDto } from './sessions.mapper';
 import { SessionsRepository, TurnMessage, TurnSession } from './sessions.repository';

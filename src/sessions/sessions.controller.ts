@@ -6,13 +6,10 @@ import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto } from '../core/http/list-query.dto';
 import { ParseIdPipe } from '../core/http/parse-id.pipe';
-import {
-  CreateSessionDto,
-  MessageListDto,
-  SessionListDto,
-  SessionResponseDto,
-  UpdateSessionDto,
-} from './dto/session.dto';
+import { CreateSessionDto } from './dto/create-session.dto';
+import { MessageListDto } from './dto/message-response.dto';
+import { SessionListDto, SessionResponseDto } from './dto/session-response.dto';
+import { UpdateSessionDto } from './dto/update-session.dto';
 import { SessionsService } from './sessions.service';
 
 const SessionId = () => Param('id', new ParseIdPipe(ErrorCode.SESSION_NOT_FOUND));

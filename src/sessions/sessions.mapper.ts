@@ -1,4 +1,5 @@
-import type { MessageResponseDto, SessionResponseDto } from './dto/session.dto';
+import type { MessageResponseDto } from './dto/message-response.dto';
+import type { SessionResponseDto } from './dto/session-response.dto';
 import type { MessageEntity } from './entities/message.entity';
 import type { SessionEntity } from './entities/session.entity';
 

@@ -7,12 +7,10 @@ import { ErrorCode } from '../core/errors/error-code';
 import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { ModelRegistry } from '../models/model-registry.service';
-import type {
-  CreateSessionDto,
-  MessageResponseDto,
-  SessionResponseDto,
-  UpdateSessionDto,
-} from './dto/session.dto';
+import type { CreateSessionDto } from './dto/create-session.dto';
+import type { MessageResponseDto } from './dto/message-response.dto';
+import type { SessionResponseDto } from './dto/session-response.dto';
+import type { UpdateSessionDto } from './dto/update-session.dto';
 import { SessionEntity } from './entities/session.entity';
 import { toMessageDto, toSessionDto } from './sessions.mapper';
 import { SessionsRepository } from './sessions.repository';

@@ -14,11 +14,12 @@ import { ErrorCode } from '../core/errors/error-code';
 import type { EventType } from '../core/events/event-catalogue';
 import { Emit, EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
-import { isUuid } from '../core/http/parse-id.pipe';
-import { QUEUE_PREFIX, SKILL_RUN_JOB, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
+import { JobProducer } from '../core/queue/job-producer';
+import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
 import { bullConnection, withTimeout } from '../core/queue/redis-connection';
 import { MetricsService } from '../metrics/metrics.service';
-import type { ParamValue, SkillRunResponseDto } from './dto/run.dto';
+import type { ParamValue } from './dto/run-skill.dto';
+import type { SkillRunResponseDto } from './dto/skill-run-response.dto';
 import type { SkillEntity } from './entities/skill.entity';
 import { FINISHED, SkillRunEntity } from './entities/skill-run.entity';
 import type { ScriptResult } from './runner/script-runner';
@@ -75,6 +76,7 @@ export class SkillRunsService implements OnModuleDestroy {
     @InjectRepository(SkillRunEntity) private readonly runs: Repository<SkillRunEntity>,
     @InjectQueue(SKILL_RUNS_QUEUE) private readonly queue: Queue<SkillRunJob>,
     private readonly skills: SkillsService,
+    private readonly producer: JobProducer,
     private readonly env: EnvService,
     private readonly events: EventsService,
     private readonly metrics: MetricsService,
@@ -115,21 +117,8 @@ export class SkillRunsService implements OnModuleDestroy {
   }
 
   /** The run's job, with the run's id as job id so a re-enqueue never makes a second one. */
-  addJob(runId: string): Promise<unknown> {
-    return withTimeout(
-      this.queue.add(
-        SKILL_RUN_JOB,
-        { runId },
-        {
-          jobId: runId,
-          attempts: 1,
-          removeOnComplete: { age: 3600, count: 1000 },
-          removeOnFail: { age: 24 * 3600, count: 5000 },
-        },
-      ),
-      this.env.get('REDIS_COMMAND_TIMEOUT_MS'),
-      'Enqueueing a run',
-    );
+  addJob(runId: string): Promise<void> {
+    return this.producer.add(SKILL_RUNS_QUEUE, [{ id: runId, data: { runId } }]);
   }
 
   /** Waits for the worker up to SKILL_RUN_WAIT_MS, then answers the run as it stands. */
@@ -178,13 +167,11 @@ export class SkillRunsService implements OnModuleDestroy {
 
   async get(actor: Principal, name: string, id: string): Promise<SkillRunResponseDto> {
     const skill = await this.skills.findByName(name);
-    const run = isUuid(id)
-      ? await this.runs.findOneBy({
-          id: id.toLowerCase(),
-          skillId: skill.id,
-          ...(actor.role === 'admin' ? {} : { userId: actor.userId }),
-        })
-      : null;
+    const run = await this.runs.findOneBy({
+      id,
+      skillId: skill.id,
+      ...(actor.role === 'admin' ? {} : { userId: actor.userId }),
+    });
     if (!run) throw new AppException(ErrorCode.SKILL_RUN_NOT_FOUND);
     return this.toResponse(run, skill.name);
   }

@@ -17,9 +17,15 @@ import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { Roles } from '../core/auth/roles.decorator';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
+import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto } from '../core/http/list-query.dto';
-import { RunSkillDto, RunSkillQueryDto, SkillRunListDto, SkillRunResponseDto } from './dto/run.dto';
-import { CreateSkillDto, SkillListDto, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
+import { IdParam } from '../core/http/parse-id.pipe';
+import { CreateSkillDto } from './dto/create-skill.dto';
+import { RunSkillDto } from './dto/run-skill.dto';
+import { RunSkillQueryDto } from './dto/run-skill-query.dto';
+import { SkillListDto, SkillResponseDto } from './dto/skill-response.dto';
+import { SkillRunListDto, SkillRunResponseDto } from './dto/skill-run-response.dto';
+import { UpdateSkillDto } from './dto/update-skill.dto';
 import { SkillRunsService } from './skill-runs.service';
 import { SkillsService } from './skills.service';
 
@@ -107,7 +113,7 @@ export class SkillsController {
   getRun(
     @CurrentUser() actor: Principal,
     @Param('name') name: string,
-    @Param('id') id: string,
+    @IdParam('id', ErrorCode.SKILL_RUN_NOT_FOUND) id: string,
   ): Promise<SkillRunResponseDto> {
     return this.runs.get(actor, name, id);
   }

@@ -8,7 +8,9 @@ import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
-import { CreateSkillDto, SKILL_NAME, SkillResponseDto, UpdateSkillDto } from './dto/skill.dto';
+import { CreateSkillDto, SKILL_NAME } from './dto/create-skill.dto';
+import { SkillResponseDto } from './dto/skill-response.dto';
+import { UpdateSkillDto } from './dto/update-skill.dto';
 import { SkillEntity } from './entities/skill.entity';
 
 @Injectable()

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
@@ -6,13 +6,11 @@ import { Roles } from '../core/auth/roles.decorator';
 import { ApiErrors } from '../core/errors/api-errors.decorator';
 import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto } from '../core/http/list-query.dto';
-import { ParseIdPipe } from '../core/http/parse-id.pipe';
+import { IdParam } from '../core/http/parse-id.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import type { UserListDto, UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
-
-const UserId = () => Param('id', new ParseIdPipe(ErrorCode.USER_NOT_FOUND));
 
 @Controller('users')
 export class UsersController {
@@ -37,7 +35,10 @@ export class UsersController {
   }
 
   @Get(':id')
-  get(@CurrentUser() actor: Principal, @UserId() id: string): Promise<UserResponseDto> {
+  get(
+    @CurrentUser() actor: Principal,
+    @IdParam('id', ErrorCode.USER_NOT_FOUND) id: string,
+  ): Promise<UserResponseDto> {
     return this.users.get(actor, id);
   }
 
@@ -54,7 +55,7 @@ export class UsersController {
   })
   update(
     @CurrentUser() actor: Principal,
-    @UserId() id: string,
+    @IdParam('id', ErrorCode.USER_NOT_FOUND) id: string,
     @Body() dto: UpdateUserDto,
   ): Promise<UserResponseDto> {
     return this.users.update(actor, id, dto);
@@ -64,7 +65,7 @@ export class UsersController {
   @Roles('admin')
   @HttpCode(204)
   @ApiErrors({ 409: 'CONFLICT: it is the last active admin' })
-  remove(@UserId() id: string): Promise<void> {
+  remove(@IdParam('id', ErrorCode.USER_NOT_FOUND) id: string): Promise<void> {
     return this.users.remove(id);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
@@ -19,10 +19,16 @@ import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
 import type { UserResponseDto } from './dto/user-response.dto';
 import { UserEntity } from './entities/user.entity';
+import type { UserAccount, UserLogin } from './user-account';
 import { UsersRepository } from './users.repository';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+function toAccount(user: UserEntity): UserAccount {
+  const { id, email, role, disabled, tokenVersion, quota } = user;
+  return { id, email, role, disabled, tokenVersion, quota };
 }
 
 /** A password or e-mail change, a role change or a disable revokes every JWT issued before it. */
@@ -44,7 +50,6 @@ export class UsersService {
   private readonly passwordChecks: AttemptLimiter;
 
   constructor(
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repo: UsersRepository,
     private readonly events: EventsService,
@@ -59,26 +64,28 @@ export class UsersService {
     );
   }
 
-  findById(id: string): Promise<UserEntity | null> {
-    return this.users.findOneBy({ id });
+  async findById(id: string): Promise<UserAccount | null> {
+    const user = await this.repo.findById(id);
+    return user && toAccount(user);
   }
 
-  findByEmail(email: string): Promise<UserEntity | null> {
-    return this.users.findOneBy({ email: normalizeEmail(email) });
+  async findByEmail(email: string): Promise<UserLogin | null> {
+    const user = await this.repo.findByEmail(normalizeEmail(email));
+    return user && { ...toAccount(user), passwordHash: user.passwordHash };
   }
 
   async create(dto: CreateUserDto): Promise<UserResponseDto> {
-    const entity = this.users.create({
+    const entity: Partial<UserEntity> = {
       email: normalizeEmail(dto.email),
       name: dto.name ?? null,
       passwordHash: await hashPassword(dto.password),
       role: dto.role ?? 'user',
       disabled: false,
       quota: normalizeQuota(dto.quota),
-    });
+    };
     try {
       return await this.events.transaction(this.dataSource, async (tx, emit) => {
-        const created = this.toResponse(await tx.save(entity));
+        const created = this.toResponse(await this.repo.insert(entity, tx));
         await emit('user.created', 'admins', created);
         return created;
       });
@@ -89,11 +96,7 @@ export class UsersService {
   }
 
   async list(query: ListQueryDto): Promise<Page<UserResponseDto>> {
-    const [rows, total] = await this.users.findAndCount({
-      order: { createdAt: query.order, id: query.order },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const [rows, total] = await this.repo.findPage(query);
     return page(
       rows.map((u) => this.toResponse(u)),
       total,
@@ -140,7 +143,7 @@ export class UsersService {
         if (dto.role !== undefined) user.role = dto.role;
         if (dto.disabled !== undefined) user.disabled = dto.disabled;
         if (dto.quota !== undefined) user.quota = normalizeQuota(dto.quota);
-        const updated = this.toResponse(await tx.save(user));
+        const updated = this.toResponse(await this.repo.update(tx, user));
         await emit('user.updated', 'admins', updated, changed);
         return updated;
       });
@@ -159,20 +162,20 @@ export class UsersService {
       const admins = await this.repo.findActiveAdminsForUpdate(tx);
       const user = await this.lockUser(tx, id);
       if (user.role === 'admin' && !user.disabled) this.assertAnotherActiveAdmin(admins, id);
-      await tx.delete(UserEntity, { id });
+      await this.repo.delete(tx, id);
       await emit('user.deleted', 'admins', { id });
     });
     await this.credentials.invalidate();
   }
 
   async countAdmins(): Promise<number> {
-    return this.users.countBy({ role: 'admin' });
+    return this.repo.countAdmins();
   }
 
   /** Creates a user with a ready hash; a taken e-mail yields null instead of an error. */
   async insertIfAbsent(entity: Partial<UserEntity>): Promise<UserEntity | null> {
     try {
-      return await this.users.save(this.users.create(entity));
+      return await this.repo.insert(entity);
     } catch (err) {
       if (isUniqueViolation(err)) return null;
       throw err;
@@ -206,7 +209,7 @@ export class UsersService {
   private async findVisible(actor: Principal, id: string): Promise<UserEntity> {
     if (actor.role !== 'admin' && actor.userId !== id)
       throw new AppException(ErrorCode.USER_NOT_FOUND);
-    const user = await this.findById(id);
+    const user = await this.repo.findById(id);
     if (!user) throw new AppException(ErrorCode.USER_NOT_FOUND);
     return user;
   }

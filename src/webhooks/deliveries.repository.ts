@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
+import { DataSource, EntityManager, In, LessThanOrEqual } from 'typeorm';
 
 import { inTransaction } from '../core/database/transaction';
+import type { ListQueryDto } from '../core/http/list-query.dto';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
@@ -147,6 +148,48 @@ export class DeliveriesRepository {
   /** Switches the webhook off (a 410 Gone from its receiver). */
   async deactivateWebhook(tx: EntityManager, webhookId: string, now: Date): Promise<void> {
     await tx.update(WebhookEntity, { id: webhookId }, { active: false, updatedAt: now });
+  }
+
+  /** A page of the webhook's deliveries, each with its event. */
+  findPage(webhookId: string, query: ListQueryDto): Promise<[WebhookDeliveryEntity[], number]> {
+    return this.db.getRepository(WebhookDeliveryEntity).findAndCount({
+      where: { webhookId },
+      relations: { event: true },
+      order: { createdAt: query.order, id: query.order },
+      take: query.limit,
+      skip: query.offset,
+    });
+  }
+
+  /** The webhook's delivery, with its event. */
+  findOfWebhook(webhookId: string, id: string): Promise<WebhookDeliveryEntity | null> {
+    return this.db.getRepository(WebhookDeliveryEntity).findOne({
+      where: { id, webhookId },
+      relations: { event: true },
+    });
+  }
+
+  /** The attempts of one delivery or of several, in the order they were made. */
+  attemptsOf(deliveryId: string | string[]): Promise<WebhookAttemptEntity[]> {
+    return this.db.getRepository(WebhookAttemptEntity).find({
+      where: { deliveryId: Array.isArray(deliveryId) ? In(deliveryId) : deliveryId },
+      order: { attempt: 'ASC' },
+    });
+  }
+
+  async reschedule(
+    id: string,
+    fields: Pick<WebhookDeliveryEntity, 'status' | 'nextAttemptAt' | 'maxAttempts' | 'updatedAt'>,
+  ): Promise<void> {
+    await this.db.getRepository(WebhookDeliveryEntity).update({ id }, fields);
+  }
+
+  /** An event and its one delivery, together. */
+  insertWithEvent(event: WebhookEventEntity, delivery: WebhookDeliveryEntity): Promise<void> {
+    return inTransaction(this.db, async (tx) => {
+      await tx.insert(WebhookEventEntity, event);
+      await tx.insert(WebhookDeliveryEntity, delivery);
+    });
   }
 
   /** Pending deliveries due before `dueBy`, the most overdue first. */

@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { Queue } from 'bullmq';
 
-import { EnvService } from '../core/env/env.service';
-import {
-  deliveryJobId,
-  WEBHOOK_DELIVERIES_QUEUE,
-  WEBHOOK_DELIVERY_JOB,
-  WebhookDeliveryJob,
-} from '../core/queue/queues';
-import { withTimeout } from '../core/queue/redis-connection';
+import { JobProducer } from '../core/queue/job-producer';
+import { deliveryJobId, WEBHOOK_DELIVERIES_QUEUE } from '../core/queue/queues';
 
 /** Delivery attempts to hand to the queue. */
 export type PendingDeliveries = { id: string; attempt: number }[];
+
+function toJob(p: { id: string; attempt: number }) {
+  return { id: deliveryJobId(p.id, p.attempt), data: { deliveryId: p.id } };
+}
 
 export function newEventId(): string {
   return `evt_${randomUUID().replace(/-/g, '')}`;
@@ -28,28 +24,12 @@ export function newEventId(): string {
 export class DeliveryQueue {
   private readonly logger = new Logger(DeliveryQueue.name);
 
-  constructor(
-    @InjectQueue(WEBHOOK_DELIVERIES_QUEUE) private readonly queue: Queue<WebhookDeliveryJob>,
-    private readonly env: EnvService,
-  ) {}
+  constructor(private readonly producer: JobProducer) {}
 
   /** After commit. If Redis is down the rows stay pending and the reconciler sends them later. */
   async enqueue(pending: PendingDeliveries, delayMs = 0): Promise<boolean> {
-    if (pending.length === 0) return true;
     try {
-      const adding = this.queue.addBulk(
-        pending.map((p) => ({
-          name: WEBHOOK_DELIVERY_JOB,
-          data: { deliveryId: p.id },
-          opts: {
-            jobId: deliveryJobId(p.id, p.attempt),
-            delay: delayMs,
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        })),
-      );
-      await withTimeout(adding, this.env.get('REDIS_COMMAND_TIMEOUT_MS'), 'Enqueueing deliveries');
+      await this.producer.add(WEBHOOK_DELIVERIES_QUEUE, pending.map(toJob), delayMs);
       return true;
     } catch (err) {
       this.logger.warn(
@@ -61,12 +41,7 @@ export class DeliveryQueue {
 
   /** Sends a delivery's next attempt now, even when a delayed job for it is already waiting. */
   async enqueueNow(next: { id: string; attempt: number }): Promise<void> {
-    const job = await withTimeout(
-      this.queue.getJob(deliveryJobId(next.id, next.attempt)),
-      this.env.get('REDIS_COMMAND_TIMEOUT_MS'),
-      'Looking up a delivery job',
-    ).catch(() => undefined);
-    if (job && (await job.isDelayed())) await job.promote();
-    else await this.enqueue([next]);
+    const jobId = deliveryJobId(next.id, next.attempt);
+    if (!(await this.producer.promote(WEBHOOK_DELIVERIES_QUEUE, jobId))) await this.enqueue([next]);
   }
 }

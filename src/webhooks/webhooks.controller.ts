@@ -1,18 +1,19 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
+import { ErrorCode } from '../core/errors/error-code';
 import { ListQueryDto } from '../core/http/list-query.dto';
-import {
-  CreateWebhookDto,
-  DeliveryListDto,
-  DeliveryResponseDto,
-  TestDeliveryResponseDto,
-  UpdateWebhookDto,
-  WebhookListDto,
-  WebhookResponseDto,
-} from './dto/webhook.dto';
+import { IdParam } from '../core/http/parse-id.pipe';
+import { CreateWebhookDto } from './dto/create-webhook.dto';
+import { DeliveryListDto, DeliveryResponseDto } from './dto/delivery-response.dto';
+import { TestDeliveryResponseDto } from './dto/test-delivery-response.dto';
+import { UpdateWebhookDto } from './dto/update-webhook.dto';
+import { WebhookListDto, WebhookResponseDto } from './dto/webhook-response.dto';
 import { WebhooksService } from './webhooks.service';
+
+const WebhookId = () => IdParam('id', ErrorCode.WEBHOOK_NOT_FOUND);
+const DeliveryId = () => IdParam('deliveryId', ErrorCode.DELIVERY_NOT_FOUND);
 
 @Controller('webhooks')
 export class WebhooksController {
@@ -32,14 +33,14 @@ export class WebhooksController {
   }
 
   @Get(':id')
-  get(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<WebhookResponseDto> {
+  get(@CurrentUser() actor: Principal, @WebhookId() id: string): Promise<WebhookResponseDto> {
     return this.webhooks.get(actor, id);
   }
 
   @Patch(':id')
   update(
     @CurrentUser() actor: Principal,
-    @Param('id') id: string,
+    @WebhookId() id: string,
     @Body() dto: UpdateWebhookDto,
   ): Promise<WebhookResponseDto> {
     return this.webhooks.update(actor, id, dto);
@@ -47,26 +48,26 @@ export class WebhooksController {
 
   @Delete(':id')
   @HttpCode(204)
-  remove(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<void> {
+  remove(@CurrentUser() actor: Principal, @WebhookId() id: string): Promise<void> {
     return this.webhooks.remove(actor, id);
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  rotate(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<WebhookResponseDto> {
+  rotate(@CurrentUser() actor: Principal, @WebhookId() id: string): Promise<WebhookResponseDto> {
     return this.webhooks.rotateSecret(actor, id);
   }
 
   @Post(':id/test')
   @HttpCode(200)
-  test(@CurrentUser() actor: Principal, @Param('id') id: string): Promise<TestDeliveryResponseDto> {
+  test(@CurrentUser() actor: Principal, @WebhookId() id: string): Promise<TestDeliveryResponseDto> {
     return this.webhooks.test(actor, id);
   }
 
   @Get(':id/deliveries')
   deliveries(
     @CurrentUser() actor: Principal,
-    @Param('id') id: string,
+    @WebhookId() id: string,
     @Query() query: ListQueryDto,
   ): Promise<DeliveryListDto> {
     return this.webhooks.listDeliveries(actor, id, query);
@@ -75,8 +76,8 @@ export class WebhooksController {
   @Get(':id/deliveries/:deliveryId')
   delivery(
     @CurrentUser() actor: Principal,
-    @Param('id') id: string,
-    @Param('deliveryId') deliveryId: string,
+    @WebhookId() id: string,
+    @DeliveryId() deliveryId: string,
   ): Promise<DeliveryResponseDto> {
     return this.webhooks.getDelivery(actor, id, deliveryId);
   }
@@ -85,8 +86,8 @@ export class WebhooksController {
   @HttpCode(202)
   retry(
     @CurrentUser() actor: Principal,
-    @Param('id') id: string,
-    @Param('deliveryId') deliveryId: string,
+    @WebhookId() id: string,
+    @DeliveryId() deliveryId: string,
   ): Promise<DeliveryResponseDto> {
     return this.webhooks.retryDelivery(actor, id, deliveryId);
   }

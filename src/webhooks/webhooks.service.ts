@@ -1,29 +1,25 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 
 import type { Principal } from '../core/auth/principal';
-import { inTransaction } from '../core/database/transaction';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ADMIN_EVENTS } from '../core/events/event-catalogue';
 import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
-import { isUuid } from '../core/http/parse-id.pipe';
 import { SecretBox } from '../core/secrets/secret-box';
+import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryService } from './delivery.service';
 import { DeliveryQueue, newEventId } from './delivery-queue';
-import type {
-  AttemptResponseDto,
-  CreateWebhookDto,
-  DeliveryResponseDto,
-  TestDeliveryResponseDto,
-  UpdateWebhookDto,
-  WebhookResponseDto,
-} from './dto/webhook.dto';
+import type { CreateWebhookDto } from './dto/create-webhook.dto';
+import type { AttemptResponseDto, DeliveryResponseDto } from './dto/delivery-response.dto';
+import type { TestDeliveryResponseDto } from './dto/test-delivery-response.dto';
+import type { UpdateWebhookDto } from './dto/update-webhook.dto';
+import type { WebhookResponseDto } from './dto/webhook-response.dto';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
@@ -38,18 +34,14 @@ function newSecret(): string {
 @Injectable()
 export class WebhooksService {
   constructor(
-    @InjectRepository(WebhookEntity) private readonly hooks: Repository<WebhookEntity>,
-    @InjectRepository(WebhookDeliveryEntity)
-    private readonly deliveries: Repository<WebhookDeliveryEntity>,
-    @InjectRepository(WebhookAttemptEntity)
-    private readonly attempts: Repository<WebhookAttemptEntity>,
+    private readonly repo: WebhooksRepository,
+    private readonly deliveries: DeliveriesRepository,
     @InjectDataSource() private readonly db: DataSource,
     private readonly delivery: DeliveryService,
     private readonly events: EventsService,
     private readonly queue: DeliveryQueue,
     private readonly env: EnvService,
     private readonly secrets: SecretBox,
-    private readonly repo: WebhooksRepository,
   ) {}
 
   async create(actor: Principal, dto: CreateWebhookDto): Promise<WebhookResponseDto> {
@@ -63,16 +55,14 @@ export class WebhooksService {
           ErrorCode.CONFLICT,
           `At most ${max} webhooks per user (MAX_WEBHOOKS_PER_USER); delete one first`,
         );
-      const saved = await tx.save(
-        tx.create(WebhookEntity, {
-          userId: actor.userId,
-          url: dto.url,
-          events: [...new Set(dto.events)],
-          description: dto.description ?? '',
-          active: true,
-          secret: this.secrets.seal(secret),
-        }),
-      );
+      const saved = await this.repo.insert(tx, {
+        userId: actor.userId,
+        url: dto.url,
+        events: [...new Set(dto.events)],
+        description: dto.description ?? '',
+        active: true,
+        secret: this.secrets.seal(secret),
+      });
       await emit('webhook.changed', { userId: actor.userId }, { id: saved.id });
       return saved;
     });
@@ -80,12 +70,7 @@ export class WebhooksService {
   }
 
   async list(actor: Principal, query: ListQueryDto): Promise<Page<WebhookResponseDto>> {
-    const [rows, total] = await this.hooks.findAndCount({
-      where: { userId: actor.userId },
-      order: { createdAt: query.order, id: query.order },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const [rows, total] = await this.repo.findPage(actor.userId, query);
     return page(
       rows.map((h) => this.toResponse(h)),
       total,
@@ -106,7 +91,7 @@ export class WebhooksService {
     if (dto.active !== undefined) hook.active = dto.active;
     if (dto.description !== undefined) hook.description = dto.description;
     const saved = await this.events.transaction(this.db, async (tx, emit) => {
-      const stored = await tx.save(hook);
+      const stored = await this.repo.save(hook, tx);
       await emit('webhook.changed', { userId: actor.userId }, { id: hook.id });
       return stored;
     });
@@ -116,7 +101,7 @@ export class WebhooksService {
   async remove(actor: Principal, id: string): Promise<void> {
     const hook = await this.findOwned(actor, id);
     await this.events.transaction(this.db, async (tx, emit) => {
-      await tx.delete(WebhookEntity, { id: hook.id });
+      await this.repo.delete(tx, hook.id);
       await emit('webhook.changed', { userId: actor.userId }, { id: hook.id });
     });
   }
@@ -125,7 +110,7 @@ export class WebhooksService {
     const hook = await this.findOwned(actor, id);
     const secret = newSecret();
     hook.secret = this.secrets.seal(secret);
-    return this.toResponse(await this.hooks.save(hook), secret);
+    return this.toResponse(await this.repo.save(hook), secret);
   }
 
   async listDeliveries(
@@ -134,19 +119,8 @@ export class WebhooksService {
     query: ListQueryDto,
   ): Promise<Page<DeliveryResponseDto>> {
     const hook = await this.findOwned(actor, id);
-    const [rows, total] = await this.deliveries.findAndCount({
-      where: { webhookId: hook.id },
-      relations: { event: true },
-      order: { createdAt: query.order, id: query.order },
-      take: query.limit,
-      skip: query.offset,
-    });
-    const attempts = rows.length
-      ? await this.attempts.find({
-          where: { deliveryId: In(rows.map((r) => r.id)) },
-          order: { attempt: 'ASC' },
-        })
-      : [];
+    const [rows, total] = await this.deliveries.findPage(hook.id, query);
+    const attempts = rows.length ? await this.deliveries.attemptsOf(rows.map((r) => r.id)) : [];
     return page(
       rows.map((d) =>
         this.toDelivery(
@@ -165,10 +139,7 @@ export class WebhooksService {
     deliveryId: string,
   ): Promise<DeliveryResponseDto> {
     const delivery = await this.findDelivery(actor, id, deliveryId);
-    const attempts = await this.attempts.find({
-      where: { deliveryId: delivery.id },
-      order: { attempt: 'ASC' },
-    });
+    const attempts = await this.deliveries.attemptsOf(delivery.id);
     return this.toDelivery(delivery, attempts);
   }
 
@@ -180,15 +151,12 @@ export class WebhooksService {
   ): Promise<DeliveryResponseDto> {
     const delivery = await this.findDelivery(actor, id, deliveryId);
     const now = new Date();
-    await this.deliveries.update(
-      { id: delivery.id },
-      {
-        status: 'pending',
-        nextAttemptAt: now.getTime(),
-        maxAttempts: Math.max(delivery.maxAttempts, delivery.attempts + 1),
-        updatedAt: now,
-      },
-    );
+    await this.deliveries.reschedule(delivery.id, {
+      status: 'pending',
+      nextAttemptAt: now.getTime(),
+      maxAttempts: Math.max(delivery.maxAttempts, delivery.attempts + 1),
+      updatedAt: now,
+    });
     await this.queue.enqueueNow({ id: delivery.id, attempt: delivery.attempts + 1 });
     return this.getDelivery(actor, id, deliveryId);
   }
@@ -198,7 +166,7 @@ export class WebhooksService {
     const hook = await this.findOwned(actor, id);
     const now = new Date();
     const eventId = newEventId();
-    const event = this.db.getRepository(WebhookEventEntity).create({
+    const event: WebhookEventEntity = {
       id: eventId,
       type: 'webhook.test',
       payload: JSON.stringify({
@@ -208,8 +176,8 @@ export class WebhooksService {
         data: { webhook_id: hook.id, message: 'This is a test delivery from OpenClaw' },
       }),
       createdAt: now,
-    });
-    const delivery = this.deliveries.create({
+    };
+    const delivery: WebhookDeliveryEntity = {
       id: randomUUID(),
       webhookId: hook.id,
       eventId,
@@ -220,12 +188,9 @@ export class WebhooksService {
       nextAttemptAt: Number.MAX_SAFE_INTEGER,
       createdAt: now,
       updatedAt: now,
-    });
+    };
     // Straight to this one webhook, whatever it subscribes to: not an event for the subscribers.
-    await inTransaction(this.db, async (tx) => {
-      await tx.insert(WebhookEventEntity, event);
-      await tx.insert(WebhookDeliveryEntity, delivery);
-    });
+    await this.deliveries.insertWithEvent(event, delivery);
     const result = await this.delivery.sendOnce(hook, event, delivery);
     return {
       delivery_id: delivery.id,
@@ -237,9 +202,7 @@ export class WebhooksService {
   }
 
   private async findOwned(actor: Principal, id: string): Promise<WebhookEntity> {
-    const hook = isUuid(id)
-      ? await this.hooks.findOneBy({ id: id.toLowerCase(), userId: actor.userId })
-      : null;
+    const hook = await this.repo.findOwned(actor.userId, id);
     if (!hook) throw new AppException(ErrorCode.WEBHOOK_NOT_FOUND);
     return hook;
   }
@@ -250,12 +213,7 @@ export class WebhooksService {
     deliveryId: string,
   ): Promise<WebhookDeliveryEntity> {
     const hook = await this.findOwned(actor, id);
-    const delivery = isUuid(deliveryId)
-      ? await this.deliveries.findOne({
-          where: { id: deliveryId.toLowerCase(), webhookId: hook.id },
-          relations: { event: true },
-        })
-      : null;
+    const delivery = await this.deliveries.findOfWebhook(hook.id, deliveryId);
     if (!delivery) throw new AppException(ErrorCode.DELIVERY_NOT_FOUND);
     return delivery;
   }

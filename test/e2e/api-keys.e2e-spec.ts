@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
+import { dbQuery, send } from '../support/http';
+import { ISO_UTC } from '../support/matchers';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 
 const KEYS = '/api/v1/api-keys';
@@ -20,17 +22,9 @@ const KEY_FIELDS = [
   'tokens_per_day',
 ];
 const KEY_FORMAT = /^oc_[A-Za-z0-9_-]{32,}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1"];
 
 type Method = 'get' | 'post' | 'delete';
-
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
-}
 
 function keyName(): string {
   return `key ${randomUUID().slice(0, 8)}`;
@@ -40,15 +34,8 @@ describe('API keys (SPEC §4)', () => {
   let t: TestApp;
   let owner: TestUser;
 
-  function call(
-    method: Method,
-    path: string,
-    token?: string,
-    body?: Record<string, unknown>,
-  ): Promise<Response> {
-    let req = t.http()[method](`${KEYS}${path}`);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  function call(method: Method, path: string, token?: string, body?: Record<string, unknown>) {
+    return send(t, method, `${KEYS}${path}`, token, body);
   }
 
   function me(token: string): Promise<Response> {
@@ -56,10 +43,8 @@ describe('API keys (SPEC §4)', () => {
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const query = t.db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return t.db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(t.db, text, params);
 
   async function create(token: string, body: Record<string, unknown> = {}): Promise<Response> {
     const res = await call('post', '', token, { name: keyName(), ...body });

@@ -1,7 +1,8 @@
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
-import { PgCluster, startPgCluster } from '../support/pg-cluster';
+import { PrivatePostgres, startPrivatePostgres } from '../support/private-postgres';
 import { serverUrl, startPost, textChunks } from '../support/sse';
 import { startTestApp, TestApp } from '../support/test-app';
+import { until } from '../support/wait';
 
 /** A promise the test settles when it chooses. */
 function gate() {
@@ -10,27 +11,19 @@ function gate() {
   return { opened, open };
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * The database goes down after the provider's reply began and before the turn is stored
  * (SPEC §6, §3): the caller is told the service is unavailable, not that the provider failed,
  * and nothing half-stored is left behind. A PostgreSQL server of its own is really stopped.
  */
 describe('A chat turn that cannot be stored (database down)', () => {
-  let pg: PgCluster;
+  let pg: PrivatePostgres;
   let llm: FakeLlm;
   let t: TestApp;
   let auth: { Authorization: string };
 
   beforeAll(async () => {
-    pg = await startPgCluster();
+    pg = await startPrivatePostgres();
     llm = await startFakeLlm();
     t = await startTestApp({
       DATABASE_URL: pg.url,
@@ -69,7 +62,7 @@ describe('A chat turn that cannot be stored (database down)', () => {
     expect(res.status).toBe(200);
     await res.waitFor((frames) => frames.length >= 2);
 
-    await pg.stop();
+    await pg.stop('immediate');
     last.open();
     await res.ended;
 
@@ -90,9 +83,9 @@ describe('A chat turn that cannot be stored (database down)', () => {
       .set(auth)
       .send({ message: 'store me too', model: 'gpt-4o' })
       .then((r) => r);
-    await until(() => llm.requests.length === 1);
+    await until('the provider request', async () => llm.requests.length === 1, 5000);
 
-    await pg.stop();
+    await pg.stop('immediate');
     reply.open();
     const res = await answer;
 

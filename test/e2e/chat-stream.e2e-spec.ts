@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { createUser, TestUser } from '../factories/users.factory';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
+import { UUID } from '../support/matchers';
 import { LiveResponse, openPost, serverUrl, SseFrame, startPost, textChunks } from '../support/sse';
 import { startTestApp, TestApp } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
 
 const STREAM = '/api/v1/chat/stream';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface StoredMessage {
   id: string;
@@ -14,22 +15,6 @@ interface StoredMessage {
   content: string;
   status: 'complete' | 'incomplete';
   tokens: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(
-  read: () => T | Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) return value;
-    await sleep(20);
-  }
 }
 
 const isDone = (frames: SseFrame[]) => frames.some((f) => f.data === '[DONE]');

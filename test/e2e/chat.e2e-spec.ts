@@ -7,22 +7,12 @@ import { join } from 'node:path';
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
+import { ISO_UTC, MESSAGE_FIELDS, UUID } from '../support/matchers';
 import { serverUrl, startPost } from '../support/sse';
 import { startTestApp, TestApp } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
 
 const CHAT = '/api/v1/chat';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-const MESSAGE_FIELDS = [
-  'content',
-  'created_at',
-  'id',
-  'model',
-  'role',
-  'session_id',
-  'status',
-  'tokens',
-];
 
 interface StoredMessage {
   id: string;
@@ -33,23 +23,6 @@ interface StoredMessage {
   tokens: number;
   status: 'complete' | 'incomplete';
   created_at: string;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `ok` holds, and fails with the last value seen if it never does. */
-async function eventually<T>(
-  read: () => T | Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) return value;
-    await sleep(20);
-  }
 }
 
 /** Helpers bound to one running app. */

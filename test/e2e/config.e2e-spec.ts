@@ -6,6 +6,7 @@ import { expectError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { testEnv } from '../support/test-env';
+import { sleep } from '../support/wait';
 
 const CONFIG = '/api/v1/config';
 const CONFIG_FIELDS = ['default_user_quota', 'max_tokens', 'model', 'system_prompt', 'temperature'];
@@ -16,8 +17,6 @@ interface Config {
   max_tokens: number;
   system_prompt: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function expectConfig(body: Config): void {
   expect(Object.keys(body).sort()).toEqual(CONFIG_FIELDS);

@@ -4,6 +4,7 @@ import { DataSource, type MigrationInterface } from 'typeorm';
 
 import { dataSourceOptions } from '../../src/core/database/data-source-options';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../src/core/database/migrations';
+import { dbQuery } from '../support/http';
 import { resetDatabase } from '../support/test-app';
 import { testEnv } from '../support/test-env';
 
@@ -29,12 +30,8 @@ describe('migrations on existing data', () => {
   }
 
   /** SQL with $1… placeholders, each used once, on both dialects. */
-  function sql(ds: DataSource, text: string, params: unknown[] = []): Promise<unknown[]> {
-    return ds.query(ds.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?'), params);
-  }
-
   async function messageCounts(ds: DataSource): Promise<Record<string, number>> {
-    const rows = (await sql(ds, 'SELECT id, message_count FROM sessions')) as {
+    const rows = (await dbQuery(ds, 'SELECT id, message_count FROM sessions')) as {
       id: string;
       message_count: number | string;
     }[];
@@ -52,7 +49,7 @@ describe('migrations on existing data', () => {
 
     const old = await open(migration, false);
     try {
-      await sql(
+      await dbQuery(
         old,
         `INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
          VALUES ($1, $2, 'x', 'user', $3, $4)`,
@@ -60,7 +57,7 @@ describe('migrations on existing data', () => {
       );
       for (const [name, id] of Object.entries(sessions)) {
         const size = sizes[name as keyof typeof sizes];
-        await sql(
+        await dbQuery(
           old,
           `INSERT INTO sessions (id, user_id, name, last_seq, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -68,7 +65,7 @@ describe('migrations on existing data', () => {
         );
         // A gap in the sequence, as a deleted message leaves one.
         for (let seq = 2; seq <= size + 1; seq++)
-          await sql(
+          await dbQuery(
             old,
             `INSERT INTO messages (id, session_id, seq, role, content, status, created_at)
              VALUES ($1, $2, $3, 'user', 'hi', 'complete', $4)`,

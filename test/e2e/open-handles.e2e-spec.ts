@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { startApp } from '../support/test-app';
 import { testEnv } from '../support/test-env';
+import { sleep } from '../support/wait';
 
 /** What keeps the event loop alive (sockets, servers, timers), by kind. */
 function liveResources(): string[] {
@@ -12,8 +13,6 @@ function liveResources(): string[] {
     .filter((kind) => kind !== 'TTYWrap')
     .sort();
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The live resources once they are back to `baseline`, or as they are after 5 s: a closed Redis

@@ -10,10 +10,12 @@ import { promisify } from 'node:util';
 import { UsageRecordsRepository } from '../../src/usage/usage-records.repository';
 import { createApiKey, createUser, TestUser, userAttrs } from '../factories/users.factory';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
+import { MESSAGE_FIELDS, UUID } from '../support/matchers';
 import { serverUrl } from '../support/sse';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
-import { startWebhookReceiver, WebhookReceiver } from '../support/webhook-receiver';
+import { sleep, until } from '../support/wait';
+import { startTrackedReceiver, WebhookReceiver } from '../support/webhook-receiver';
 
 // The SDK under test is the BUILT package (`npm run build:sdk`, which `pretest` runs): its CommonJS
 // build is loaded here, its ES module build by child processes below. Types come from its source.
@@ -24,8 +26,6 @@ type SdkError = InstanceType<Sdk['OpenClawError']>;
 const SDK_DIR = join(__dirname, '..', '..', 'sdk', 'js');
 const REPO_DIR = join(__dirname, '..', '..');
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FAKE_MODEL = 'gpt-4o-mini';
 
 let sdk: Sdk;
@@ -51,16 +51,6 @@ async function expectApiError(call: Promise<unknown>, status: number, code: stri
   expect({ status: err.status, code: err.code }).toEqual({ status, code });
   expect(typeof err.message).toBe('string');
   return err;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 interface Seen {
@@ -718,16 +708,7 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
       await alice.chat({ message: 'second', session_id });
       const all = await alice.sessions.messages.list(session_id, { order: 'asc' });
       expect(all).toMatchObject({ total: 4, limit: 50, offset: 0 });
-      expect(Object.keys(all.data[0]).sort()).toEqual([
-        'content',
-        'created_at',
-        'id',
-        'model',
-        'role',
-        'session_id',
-        'status',
-        'tokens',
-      ]);
+      expect(Object.keys(all.data[0]).sort()).toEqual(MESSAGE_FIELDS);
       expect(all.data[0]).toMatchObject({
         id: expect.stringMatching(UUID),
         session_id,
@@ -826,11 +807,7 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
   });
 
   describe('webhooks and verifyWebhook', () => {
-    async function receiver(): Promise<WebhookReceiver> {
-      const r = await startWebhookReceiver();
-      receivers.push(r);
-      return r;
-    }
+    const receiver = () => startTrackedReceiver(receivers);
 
     it('manages webhooks, and verifies a real delivery from the server', async () => {
       const rx = await receiver();

@@ -1,26 +1,16 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Response } from 'supertest';
-
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
+import { dbQuery, send } from '../support/http';
+import { ISO_UTC, MESSAGE_FIELDS } from '../support/matchers';
 import { startTestApp, TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 const SESSIONS = '/api/v1/sessions';
 const MESSAGES = '/api/v1/messages';
 const SESSION_FIELDS = ['created_at', 'id', 'model', 'name', 'updated_at'];
-const MESSAGE_FIELDS = [
-  'content',
-  'created_at',
-  'id',
-  'model',
-  'role',
-  'session_id',
-  'status',
-  'tokens',
-];
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 /** Path segments as sent: a NUL byte, a literal "%00" and undecodable percent-encoding included. */
 const MALFORMED_IDS = [
   '123',
@@ -64,15 +54,6 @@ interface Message {
   created_at: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
-}
-
 function expectSession(body: Session): void {
   expect(Object.keys(body).sort()).toEqual(SESSION_FIELDS);
   expect(body.id).toMatch(/^[0-9a-f-]{36}$/i);
@@ -94,22 +75,13 @@ describe('sessions and messages (SPEC §6)', () => {
   let alice: TestUser;
   let bob: TestUser;
 
-  function call(
-    method: Method,
-    path: string,
-    token?: string,
-    body?: Record<string, unknown>,
-  ): Promise<Response> {
-    let req = t.http()[method](path);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  function call(method: Method, path: string, token?: string, body?: Record<string, unknown>) {
+    return send(t, method, path, token, body);
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const query = t.db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return t.db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(t.db, text, params);
 
   async function count(text: string, params: unknown[]): Promise<number> {
     const [row] = await sql<{ n: string | number }>(text, params);

@@ -11,12 +11,7 @@ import { ServerProcess, spawnServer } from '../support/server-process';
 import { SseFrame, startPost, textChunks } from '../support/sse';
 import { resetDatabase, startApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, testEnv } from '../support/test-env';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await sleep(20);
-}
+import { sleep, until } from '../support/wait';
 
 /** `count` chunks, one every `everyMs`: a stream of count × everyMs. */
 const slowChunks = (count: number, everyMs: number) => ({
@@ -204,13 +199,13 @@ describe('SIGTERM during requests (SPEC §11)', () => {
       .set(auth)
       .send({ message: 'a slow question', model: 'gpt-4o' })
       .then((r) => r);
-    await until(() => llm.requests.length === 3);
+    await until('the third provider request', async () => llm.requests.length === 3);
     const v1Plain = request(base)
       .post('/v1/chat/completions')
       .set(auth)
       .send({ model: 'gpt-4o', messages: [{ role: 'user', content: 'slow' }] })
       .then((r) => r);
-    await until(() => llm.requests.length === 4);
+    await until('the fourth provider request', async () => llm.requests.length === 4);
 
     proc.proc.kill('SIGTERM');
     const atSignal = textChunks(chat.parsed().frames).length;

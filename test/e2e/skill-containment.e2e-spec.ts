@@ -4,13 +4,14 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import Redis from 'ioredis';
 import request from 'supertest';
 
 import { BUBBLEWRAP, describeWith } from '../support/capabilities';
+import { flushQueues } from '../support/queues';
 import { ServerProcess, spawnServer } from '../support/server-process';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, TEST_REDIS_URL } from '../support/test-env';
+import { sleep } from '../support/wait';
 
 /**
  * SPEC §8 containment: what a script can see of the server (/proc), whether it can outlive its
@@ -18,7 +19,6 @@ import { ADMIN_EMAIL, TEST_REDIS_URL } from '../support/test-env';
  */
 
 const SKILLS = '/api/v1/skills';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const marker = () => `oc-contain-${randomUUID().replace(/-/g, '')}`;
 // The tests' own PATH may lack /usr/bin on purpose (no bubblewrap): pgrep is looked up here.
 const TOOLS_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
@@ -52,13 +52,6 @@ const PROC_SCAN = `for f in /proc/[0-9]*/environ; do
   tr '\\0' '\\n' < "$f" 2>/dev/null
 done
 echo scanned`;
-
-async function flushQueues(url: string): Promise<void> {
-  const redis = new Redis(url);
-  const keys = await redis.keys('openclaw:*');
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-}
 
 /** An HTTP client of one app (in-process or spawned): creates a skill, runs it, returns the run. */
 function client(http: () => request.Agent | ReturnType<typeof request>, token: () => string) {

@@ -4,13 +4,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import Redis from 'ioredis';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 
+import { flushQueues } from '../support/queues';
 import { ServerProcess, spawnServer } from '../support/server-process';
 import { resetDatabase } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_REDIS_URL, testEnv } from '../support/test-env';
+import { sleep } from '../support/wait';
 
 const SKILLS = '/api/v1/skills';
 const FINISHED = ['succeeded', 'failed', 'timed_out'];
@@ -31,15 +32,6 @@ interface Run {
   stderr: string;
   started_at: string | null;
   finished_at: string | null;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function flushQueues(): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys('openclaw:*');
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 }
 
 const lines = (file: string) =>
@@ -128,7 +120,7 @@ describe('skill runs across API and worker processes (SPEC §1, §8, §11)', () 
   beforeAll(async () => {
     // PostgreSQL (CI) is shared with the other test files: start from an empty schema, as they do.
     if (process.env.DATABASE_URL) await resetDatabase(testEnv());
-    await flushQueues();
+    await flushQueues(REDIS_URL);
     api = start('api', { SKILL_RUN_WAIT_MS: '1000' });
     await api.waitForOutput(/listening on/);
     http = request(`http://127.0.0.1:${api.port}`);
@@ -155,7 +147,7 @@ describe('skill runs across API and worker processes (SPEC §1, §8, §11)', () 
         // Already gone.
       }
     }
-    await flushQueues();
+    await flushQueues(REDIS_URL);
     rmSync(dir, { recursive: true, force: true });
   });
 

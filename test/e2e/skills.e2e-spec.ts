@@ -4,13 +4,16 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import Redis from 'ioredis';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
+import { dbQuery, send } from '../support/http';
+import { ISO_UTC, UUID } from '../support/matchers';
+import { flushQueues } from '../support/queues';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TEST_REDIS_URL } from '../support/test-env';
+import { sleep } from '../support/wait';
 
 const SKILLS = '/api/v1/skills';
 const SKILL_FIELDS = ['created_at', 'description', 'name', 'script', 'timeout_ms', 'updated_at'];
@@ -28,8 +31,6 @@ const RUN_FIELDS = [
   'stderr',
   'stdout',
 ];
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FINISHED = ['succeeded', 'failed', 'timed_out'];
 /** Variables a POSIX shell sets for itself; everything else in a script's `env` came from the server. */
 const SHELL_OWN = ['PWD', 'SHLVL', '_', 'OLDPWD'];
@@ -75,33 +76,18 @@ interface Run {
   finished_at: string | null;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const uniqueName = (prefix = 's') => `${prefix}-${randomUUID().slice(0, 13)}`;
 const marker = () => `oc-e2e-${randomUUID().replace(/-/g, '')}`;
 
-async function flushQueues(): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys('openclaw:*');
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-}
-
 /** The real app on this file's Redis database, with its queues emptied first. */
 async function startSkillsApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  await flushQueues();
+  await flushQueues(REDIS_URL);
   return startTestApp({ REDIS_URL, ...overrides });
 }
 
 /** Processes whose command line holds the marker (pgrep never lists itself). */
 function processesWith(mark: string): string {
   return spawnSync('pgrep', ['-af', mark], { encoding: 'utf8' }).stdout.trim();
-}
-
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
 }
 
 function expectSkill(body: Skill, withScript: boolean): void {
@@ -140,18 +126,13 @@ function harness(app: () => TestApp) {
     path: string,
     token?: string,
     body?: Record<string, unknown> | unknown[] | string,
-  ): Promise<Response> {
-    let req = app().http()[method](path);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  ) {
+    return send(app(), method, path, token, body);
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const db = app().db;
-    const query = db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(app().db, text, params);
 
   async function count(text: string, params: unknown[] = []): Promise<number> {
     const [row] = await sql<{ n: string | number }>(text, params);

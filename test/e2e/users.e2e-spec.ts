@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 
 import { createApiKey, createUser, TestUser, userAttrs } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
+import { dbQuery, send } from '../support/http';
+import { ISO_UTC, MALFORMED_IDS } from '../support/matchers';
 import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
 
@@ -18,8 +20,6 @@ const USER_FIELDS = [
   'role',
   'updated_at',
 ];
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1", '%00'];
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 
@@ -57,13 +57,6 @@ function expectNoSecrets(res: Response, sentPassword?: unknown): void {
   }
 }
 
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
-}
-
 function expectUser(body: Record<string, unknown>): void {
   expect(Object.keys(body).sort()).toEqual(USER_FIELDS);
   expect(body.id).toEqual(expect.any(String));
@@ -84,9 +77,7 @@ describe('users (SPEC §4)', () => {
     token?: string,
     body?: Record<string, unknown> | unknown[],
   ): Promise<Response> {
-    let req = t.http()[method](`${USERS}${path}`);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    const res = await (body === undefined ? req : req.send(body));
+    const res = await send(t, method, `${USERS}${path}`, token, body);
     expectNoSecrets(res, Array.isArray(body) ? undefined : body?.password);
     return res;
   }
@@ -96,10 +87,8 @@ describe('users (SPEC §4)', () => {
   }
 
   /** SQL with $1… placeholders on both dialects. */
-  function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const query = t.db.options.type === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-    return t.db.query(query, params);
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    dbQuery<T>(t.db, text, params);
 
   async function allUsers(order: 'asc' | 'desc' = 'asc'): Promise<Record<string, unknown>[]> {
     const users: Record<string, unknown>[] = [];

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import Redis from 'ioredis';
 import request from 'supertest';
 
+import { flushQueues } from '../support/queues';
 import { ServerProcess, spawnServer } from '../support/server-process';
 import { resetDatabase } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_REDIS_URL, testEnv } from '../support/test-env';
@@ -105,10 +105,7 @@ describe('webhook deliveries across API and worker processes (SPEC §1, §9)', (
 
   beforeAll(async () => {
     if (process.env.DATABASE_URL) await resetDatabase(testEnv({ DATABASE_URL: databaseUrl }));
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys('openclaw:*');
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await flushQueues(REDIS_URL);
     rx = await startWebhookReceiver();
     api = start('api');
     await api.waitForOutput(/listening on/);

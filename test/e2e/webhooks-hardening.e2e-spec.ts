@@ -14,7 +14,7 @@ import { spawnServer } from '../support/server-process';
 import { startApp, TestApp } from '../support/test-app';
 import { testEnv } from '../support/test-env';
 import { sleep, until } from '../support/wait';
-import { startWebhookReceiver, verifyRequest, WebhookReceiver } from '../support/webhook-receiver';
+import { startTrackedReceiver, verifyRequest, WebhookReceiver } from '../support/webhook-receiver';
 
 const HOOKS = '/api/v1/webhooks';
 const DAY_MS = 86_400_000;
@@ -50,11 +50,7 @@ function deliveriesOf(t: TestApp, webhookId: string): Promise<WebhookDeliveryEnt
 
 describe('webhooks hardening (SPEC §9)', () => {
   const receivers: WebhookReceiver[] = [];
-  async function receiver(): Promise<WebhookReceiver> {
-    const r = await startWebhookReceiver();
-    receivers.push(r);
-    return r;
-  }
+  const receiver = () => startTrackedReceiver(receivers);
 
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.close()));

@@ -3,26 +3,26 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 import Redis from 'ioredis';
-import type { Response } from 'supertest';
 
 import { createUser, loginAs, TestUser } from '../factories/users.factory';
-import { expectError } from '../support/expect-error';
+import { expectError, expectFieldError } from '../support/expect-error';
+import { send } from '../support/http';
+import { ISO_UTC, MALFORMED_IDS } from '../support/matchers';
+import { flushQueues } from '../support/queues';
 import { startApp, TestApp } from '../support/test-app';
 import { TEST_REDIS_URL, testEnv } from '../support/test-env';
 import { sleep, until } from '../support/wait';
 import {
   ReceivedRequest,
-  startWebhookReceiver,
+  startTrackedReceiver,
   verifyRequest,
   WebhookEvent,
   WebhookReceiver,
 } from '../support/webhook-receiver';
 
 const HOOKS = '/api/v1/webhooks';
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const SECRET = /^whsec_[A-Za-z0-9+/=]{20,}$/;
 const EVENT_ID = /^evt_[A-Za-z0-9]+$/;
-const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1", '%00'];
 const ATTEMPT_FIELDS = [
   'attempt',
   'created_at',
@@ -79,13 +79,6 @@ interface Hook {
   created_at: string;
 }
 
-function expectFieldError(res: Response, field: string): void {
-  expectError(res, 400, 'VALIDATION_ERROR');
-  expect(res.body.error.details.fields).toEqual(
-    expect.arrayContaining([{ field, message: expect.any(String) }]),
-  );
-}
-
 /** What a receiver checks: a valid signature, the Standard Webhooks headers and the SPEC payload. */
 function verified(secret: string, req: ReceivedRequest): WebhookEvent {
   const event = verifyRequest(secret, req);
@@ -129,22 +122,16 @@ describe('webhooks (SPEC §9)', () => {
   /** The app the tests talk to: the flag-off one once the SSRF tests have started it. */
   const app = () => off ?? t;
 
-  async function call(
+  function call(
     method: Method,
     path: string,
     token?: string,
     body?: Record<string, unknown> | unknown[],
-  ): Promise<Response> {
-    let req = app().http()[method](path);
-    if (token !== undefined) req = req.set('Authorization', `Bearer ${token}`);
-    return body === undefined ? req : req.send(body);
+  ) {
+    return send(app(), method, path, token, body);
   }
 
-  async function receiver(): Promise<WebhookReceiver> {
-    const r = await startWebhookReceiver();
-    receivers.push(r);
-    return r;
-  }
+  const receiver = () => startTrackedReceiver(receivers);
 
   /** Creates a webhook that the test's cleanup deletes, so its deliveries stop with the test. */
   async function createHook(token: string, body: Record<string, unknown>): Promise<Hook> {
@@ -212,10 +199,7 @@ describe('webhooks (SPEC §9)', () => {
   }
 
   beforeAll(async () => {
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys('openclaw:*');
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await flushQueues(REDIS_URL);
     t = await startApp(testEnv(ENV));
     userA = await createUser(t);
     userB = await createUser(t);

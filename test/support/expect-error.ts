@@ -7,3 +7,11 @@ export function expectError(res: Response, status: number, code: string): void {
     error: { code, message: expect.any(String), details: expect.any(Object) },
   });
 }
+
+/** A VALIDATION_ERROR naming `field` among its `details.fields`. */
+export function expectFieldError(res: Response, field: string): void {
+  expectError(res, 400, 'VALIDATION_ERROR');
+  expect(res.body.error.details.fields).toEqual(
+    expect.arrayContaining([{ field, message: expect.any(String) }]),
+  );
+}

@@ -8,19 +8,23 @@ import { freePort } from './free-port';
 
 const run = promisify(execFile);
 
+/** A PostgreSQL server that one test owns: it may stop it (a real outage) and start it again. */
 export interface PrivatePostgres {
   port: number;
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
-  /** Stops the server (fast shutdown: every connection is cut). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port, with its data. */
+  /**
+   * Stops the server; nothing when it is stopped already. `fast` cuts every connection after a
+   * clean shutdown; `immediate` drops them at once, as when the database host goes away.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts it again on the same port, with its data; nothing when it runs already. */
   start(): Promise<void>;
-  /** Stops it and removes its data directory. */
+  /** Stops it if running and removes its data directory. */
   destroy(): Promise<void>;
 }
 
-/** Runs a PostgreSQL tool as the `postgres` user (initdb refuses root). */
+/** PostgreSQL refuses to run as root; as root, its tools run as the `postgres` user. */
 async function asPostgres(command: string, args: string[]): Promise<void> {
   const asRoot = userInfo().uid === 0;
   await run(
@@ -30,8 +34,9 @@ async function asPostgres(command: string, args: string[]): Promise<void> {
 }
 
 /**
- * A PostgreSQL cluster that one test owns (initdb + pg_ctl in a temp dir, on a free port), so it
- * can take the database away without touching the shared one. Call destroy() in afterAll.
+ * A PostgreSQL cluster that one test owns (initdb + pg_ctl in a temp dir, on a free port, for the
+ * `postgres` superuser, trusted locally), so it can take the database away without touching the
+ * shared one. Call destroy() in afterAll.
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
@@ -54,8 +59,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     'UTF8',
   ]);
 
-  const start = () =>
-    asPostgres('pg_ctl', [
+  let running = false;
+  const start = async () => {
+    if (running) return;
+    await asPostgres('pg_ctl', [
       '-D',
       data,
       '-l',
@@ -65,7 +72,13 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
       'start',
     ]);
-  const stop = () => asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    running = true;
+  };
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
+    if (!running) return;
+    await asPostgres('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+    running = false;
+  };
 
   await start();
   return {

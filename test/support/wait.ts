@@ -16,3 +16,21 @@ export async function until<T>(
     await sleep(everyMs);
   }
 }
+
+/**
+ * Polls until `ok` holds and returns the last value read, held or not, once `timeoutMs` has
+ * passed: the caller's assertion on it then fails with what was actually there.
+ */
+export async function eventually<T>(
+  read: () => T | Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) return value;
+    await sleep(20);
+  }
+}

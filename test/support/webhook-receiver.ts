@@ -123,3 +123,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
   };
 }
+
+/** Starts a receiver and adds it to `started`, which the spec closes in its afterAll. */
+export async function startTrackedReceiver(started: WebhookReceiver[]): Promise<WebhookReceiver> {
+  const receiver = await startWebhookReceiver();
+  started.push(receiver);
+  return receiver;
+}

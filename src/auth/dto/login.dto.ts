@@ -1,4 +1,3 @@
-import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 export class LoginDto {
@@ -12,14 +11,4 @@ export class LoginDto {
   @IsNotEmpty()
   @MaxLength(128)
   password: string;
-}
-
-export class TokenResponseDto {
-  /** A JWT: send it as `Authorization: Bearer <access_token>`. */
-  access_token: string;
-  @ApiProperty({ enum: ['Bearer'] })
-  token_type: 'Bearer';
-  /** Seconds until the token expires. */
-  @ApiProperty({ type: 'integer', minimum: 1, example: 3600 })
-  expires_in: number;
 }

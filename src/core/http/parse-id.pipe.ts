@@ -1,4 +1,4 @@
-import { Injectable, PipeTransform } from '@nestjs/common';
+import { Injectable, Param, PipeTransform } from '@nestjs/common';
 
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
@@ -18,4 +18,9 @@ export class ParseIdPipe implements PipeTransform<string, string> {
     if (!isUuid(value)) throw new AppException(this.notFound);
     return value.toLowerCase();
   }
+}
+
+/** The route param `name` as an id: every `:id`-like path segment enters a controller this way. */
+export function IdParam(name: string, notFound: ErrorCode): ParameterDecorator {
+  return Param(name, new ParseIdPipe(notFound));
 }

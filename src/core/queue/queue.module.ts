@@ -4,7 +4,8 @@ import { Queue, type QueueOptions } from 'bullmq';
 
 import { EnvService } from '../env/env.service';
 import { closeIfStartFails } from '../startup/startup-scope';
-import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from './queues';
+import { JobProducer } from './job-producer';
+import { QUEUE_NAMES, QUEUE_PREFIX } from './queues';
 import { producerConnection } from './redis-connection';
 
 /** A queue whose connection is closed should the app around it fail to build. */
@@ -34,8 +35,9 @@ BullModule.queueClass = StartupTrackedQueue;
         skipVersionCheck: true,
       }),
     }),
-    BullModule.registerQueue({ name: SKILL_RUNS_QUEUE }, { name: WEBHOOK_DELIVERIES_QUEUE }),
+    BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
   ],
-  exports: [BullModule],
+  providers: [JobProducer],
+  exports: [BullModule, JobProducer],
 })
 export class QueueModule {}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
-import type { ParamValue } from '../dto/run.dto';
+import type { ParamValue } from '../dto/run-skill.dto';
 import { RunProcesses } from './run-processes';
 
 /** SKILL_SANDBOX as configured; `auto` is resolved to one of the others when the worker starts. */

@@ -1,24 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsObject } from 'class-validator';
 
 import { ListResponse } from '../../core/http/list-response';
-import { Optional } from '../../core/http/optional.decorator';
 import type { RunStatus } from '../entities/skill-run.entity';
-
-export type ParamValue = string | number | boolean;
-
-export class RunSkillDto {
-  /** Keys and values are checked in the service: `^[A-Za-z_][A-Za-z0-9_]{0,63}$`, scalar values. */
-  @Optional()
-  @IsObject()
-  params?: Record<string, ParamValue>;
-}
-
-export class RunSkillQueryDto {
-  @Optional()
-  @IsIn(['true', 'false'])
-  wait?: 'true' | 'false';
-}
+import type { ParamValue } from './run-skill.dto';
 
 const PARAM_VALUE = { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
 

@@ -1,0 +1,3 @@
+import { CreateSessionDto } from './create-session.dto';
+
+export class UpdateSessionDto extends CreateSessionDto {}
