@@ -84,6 +84,7 @@ async function measure(name, quota, recorded) {
   return { name, us: (used.user + used.system) / CALLS };
 }
 
+const only = process.env.GATE_CPU_ONLY;
 const cases = [
   ['admit only, no limit', null, null],
   ['/v1, no limit (record by the gate)', null, false],
@@ -91,6 +92,7 @@ const cases = [
   ['/v1, daily quota (record by the gate)', { tokens_per_day: 1e12 }, false],
   ['chat, daily quota (record by the turn)', { tokens_per_day: 1e12 }, true],
 ];
+if (only) cases.splice(0, cases.length, ...cases.filter(([name]) => name.startsWith(only)));
 const results = new Map(cases.map(([name]) => [name, []]));
 try {
   for (let r = 0; r < ROUNDS; r++) {

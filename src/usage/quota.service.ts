@@ -139,6 +139,8 @@ export class QuotaService implements CompletionGate {
       this.warnThrottled(`Quota counters not updated: ${(err as Error).message}`);
       return;
     }
+    // No counter of this caller exists: nothing watches it now.
+    if (values.every((v) => v < 0)) return;
     // A limit this call pushed over is announced now, not only when the next call is refused.
     const limits = limitsOf(principal, await this.defaultQuota(principal), counters);
     for (const limit of limits) {
