@@ -1,4 +1,4 @@
-import { IntersectionType } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 
 import { ListQueryDto } from '../../core/http/list-query.dto';
@@ -43,6 +43,7 @@ export class UsageFilterQueryDto {
 
 export class UsageReportQueryDto extends UsageFilterQueryDto {
   /** `user` (every user's usage, one group each) is for admins only. */
+  @ApiProperty({ required: false, enum: GROUP_BY, default: 'day' })
   @IsOptional()
   @IsIn(GROUP_BY)
   group_by: UsageGroupBy = 'day';
