@@ -112,6 +112,31 @@ export default tseslint.config(
       ],
     },
   },
+  // One completion runner (STYLE habit 17): chat/ and openai/ translate their wire formats around
+  // completions/ and share nothing else; this replaces the webhooks rule there, so it repeats it.
+  ...[
+    ['chat', 'openai'],
+    ['openai', 'chat'],
+  ].map(([folder, other]) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)webhooks/',
+              message: 'Emit events through core/events (EventsService), not webhooks/.',
+            },
+            {
+              regex: `(^|/)${other}/`,
+              message: `${folder}/ does not import ${other}/: what both need lives in completions/ or core/.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // Repositories own the SQL and the dialect choice; services keep the rules for every database.
     files: ['src/**/*.ts'],

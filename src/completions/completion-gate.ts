@@ -48,8 +48,8 @@ export interface CompletionRecord {
  */
 export interface CompletionGate {
   admit(call: CompletionCall): Promise<void>;
-  /** The usage record of an ended call; null when calls are not recorded. */
-  record(call: CompletionCall, outcome: CompletionOutcome): CompletionRecord | null;
+  /** The usage record of an ended call; a gate that records nothing leaves it out. */
+  record?(call: CompletionCall, outcome: CompletionOutcome): CompletionRecord;
   settle(call: CompletionCall, outcome: CompletionOutcome, recorded: boolean): Promise<void>;
 }
 
@@ -58,6 +58,5 @@ export const COMPLETION_GATE = Symbol('COMPLETION_GATE');
 /** Until usage is wired in: every call is admitted and nothing is counted. */
 export const OPEN_GATE: CompletionGate = {
   admit: () => Promise.resolve(),
-  record: () => null,
   settle: () => Promise.resolve(),
 };

@@ -53,8 +53,9 @@ const failureLabel = (err: unknown): string =>
  * A call the runner cannot finish (provider error or timeout: `failed`; client gone or shutdown:
  * `incomplete`) is settled by the runner before it throws. A call that produced a reply is handed
  * back, outcome included, and the route settles it with `settle(recorded)` once it has done its
- * part: a chat turn stores the turn first, with the outcome, so its usage record can be written in
- * the turn's own transaction, then settles with `recorded: true` (or `false` when storing failed);
+ * part: a chat turn stores the turn first, with the usage record the gate made of its outcome
+ * (`record()`), in the turn's own transaction, then settles with `recorded: true` (or `false` when
+ * storing failed);
  * `/v1` stores nothing and settles with `recorded: false`. A gate that fails to settle is logged,
  * never the caller's error: the reply has been produced by then.
  *
@@ -91,7 +92,7 @@ export class CompletionRunner {
     return new FinishedCompletion(
       result,
       outcome,
-      () => this.gate.record(call, outcome),
+      () => this.record(call, outcome),
       (recorded) => this.settle(call, outcome, recorded),
     );
   }
@@ -156,7 +157,7 @@ export class CompletionRunner {
 
   /** @internal The usage record of an ended call, for a caller that stores it itself. */
   record(call: CompletionCall, outcome: CompletionOutcome): CompletionRecord | null {
-    return this.gate.record(call, outcome);
+    return this.gate.record?.(call, outcome) ?? null;
   }
 
   /** @internal Settles once; a gate that fails is logged, the caller's reply goes on. */
@@ -310,7 +311,8 @@ export class CompletionStream {
 
   /** Once, after `finish`; `recorded`: the caller wrote the usage record with its own data. */
   settle(recorded: boolean): Promise<void> {
-    if (this.settled || !this.ended) return Promise.resolve();
+    if (!this.ended) throw new Error('A stream is settled after finish()');
+    if (this.settled) return Promise.resolve();
     this.settled = true;
     return this.runner.settle(this.call, this.ended.outcome, recorded);
   }
