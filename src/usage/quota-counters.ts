@@ -15,7 +15,9 @@ end
 return out`;
 
 // A rebuilt value is set only where no other replica's rebuild got there first (NX); either way
-// the answer is the value that stands.
+// the answer is the value that stands. Left open: a call whose record commits after the sum was
+// read, and whose addition runs before this SET, finds no counter and is not counted — a window of
+// one round trip, and only right after a counter was lost.
 const REBUILD_SCRIPT = `
 local out = {}
 local n = #KEYS

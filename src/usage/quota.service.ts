@@ -71,7 +71,7 @@ export class QuotaService implements CompletionGate {
       await this.dropMissed();
       values = await this.counters.read(watched, at);
     } catch (err) {
-      this.logger.warn(`Quota not checked: ${err instanceof Error ? err.message : String(err)}`);
+      this.warnThrottled(`Quota not checked: ${err instanceof Error ? err.message : String(err)}`);
       throw new AppException(
         ErrorCode.SERVICE_UNAVAILABLE,
         'Quotas cannot be checked right now; try again shortly',
@@ -161,6 +161,7 @@ export class QuotaService implements CompletionGate {
     for (const key of keys) this.missed.delete(key);
   }
 
+  /** A Redis outage would log once per call: at most one line every few seconds. */
   private warnThrottled(message: string): void {
     const now = Date.now();
     if (now - this.lastLogAt < LOG_EVERY_MS) return;
