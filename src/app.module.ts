@@ -27,6 +27,7 @@ import { ModelsModule } from './models/models.module';
 import { OpenAiModule } from './openai/openai.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SkillsModule } from './skills/skills.module';
+import { QuotaModule } from './usage/quota.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -74,6 +75,7 @@ export class AppModule {
               ChatModule,
               OpenAiModule,
               UsageModule,
+              QuotaModule,
               AdminConsoleModule.forRoot(),
             ]
           : []),
