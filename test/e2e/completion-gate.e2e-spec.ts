@@ -223,7 +223,8 @@ describe('Completion gate: admit and settle around every provider call (SPEC §1
       { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'fail' }] },
       apiKey(),
     );
-    expect(v1.res.status).toBe(502);
+    // On /v1 the provider's 400 is its own answer, passed on (SPEC §10); the call still failed.
+    expect(v1.res.status).toBe(400);
     expect(gate.entries).toEqual(settled(V1, 'api_key', 'failed', { input: 0, output: 0 }, false));
   });
 
