@@ -315,6 +315,62 @@ describe('OpenAI-compatible endpoint for agents (SPEC §10)', () => {
     });
   });
 
+  describe('usage', () => {
+    const raw = (body: object) =>
+      fetch(`${baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const chunksOf = async (res: Response) =>
+      (await res.text())
+        .split('\n\n')
+        .filter((block) => block.startsWith('data: {'))
+        .map((block) => JSON.parse(block.slice(6)) as { choices: unknown[]; usage?: unknown });
+
+    it('a stream carries the provider’s usage chunk only when the client asked for it', async () => {
+      llm.behave({ usage: { prompt_tokens: 30, completion_tokens: 6 } });
+      const messages = [{ role: 'user', content: 'hi' }];
+      const asked = await chunksOf(
+        await raw({
+          model: 'gpt-4o',
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expect(asked.at(-1)).toMatchObject({
+        choices: [],
+        usage: { prompt_tokens: 30, completion_tokens: 6, total_tokens: 36 },
+      });
+      const unasked = await chunksOf(await raw({ model: 'gpt-4o', messages, stream: true }));
+      expect(unasked.filter((c) => c.usage)).toEqual([]);
+      expect(llm.requests.map((r) => r.body.stream_options)).toEqual([
+        { include_usage: true },
+        { include_usage: true },
+      ]);
+    });
+
+    it('a provider that sends no usage gets a counted one, plain and streamed', async () => {
+      llm.behave({ reply: 'Four words in all', usage: null });
+      const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'count' }];
+      const plain = await client.chat.completions.create({ model: 'gpt-4o', messages });
+      expect(plain.usage).toMatchObject({
+        prompt_tokens: expect.any(Number),
+        completion_tokens: 4,
+      });
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let usage: OpenAI.CompletionUsage | null | undefined;
+      for await (const chunk of stream) usage ??= chunk.usage;
+      expect(usage).toEqual(plain.usage);
+    });
+  });
+
   describe('with LangChain (@langchain/openai)', () => {
     const chat = (model: string) =>
       new ChatOpenAI({ model, apiKey: key, configuration: { baseURL }, maxRetries: 0 });
