@@ -312,6 +312,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
         }
       } catch (err) {
         if (deadline.timedOut || err instanceof AppException) throw toAppError(err);
+        // The caller left or the server is stopping: the runner tells the stream's end, not us.
+        if (deadline.controller.signal.aborted) return;
         throw new AppException(
           ErrorCode.UPSTREAM_ERROR,
           `The model provider ${provider} broke off the reply`,
