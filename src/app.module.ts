@@ -26,6 +26,7 @@ import { ModelsModule } from './models/models.module';
 import { OpenAiModule } from './openai/openai.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SkillsModule } from './skills/skills.module';
+import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -71,6 +72,7 @@ export class AppModule {
               SessionsModule,
               ChatModule,
               OpenAiModule,
+              UsageModule,
             ]
           : []),
       ],

@@ -5,6 +5,7 @@ import { MessageEntity } from './sessions/entities/message.entity';
 import { SessionEntity } from './sessions/entities/session.entity';
 import { SkillEntity } from './skills/entities/skill.entity';
 import { SkillRunEntity } from './skills/entities/skill-run.entity';
+import { UsageRecordEntity } from './usage/entities/usage-record.entity';
 import { UserEntity } from './users/entities/user.entity';
 import { WebhookEntity } from './webhooks/entities/webhook.entity';
 import { WebhookAttemptEntity } from './webhooks/entities/webhook-attempt.entity';
@@ -28,4 +29,5 @@ export const ENTITIES = [
   WebhookEventEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
+  UsageRecordEntity,
 ];

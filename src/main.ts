@@ -5,6 +5,7 @@ import { SHUTDOWN_CLEANUP_MS, ShutdownService } from './core/shutdown/shutdown.s
 import { preflight, PreflightError } from './core/startup/preflight';
 import { StartupError } from './core/startup/startup.error';
 import { createApp } from './create-app';
+import { readPricesFile } from './models/prices-file';
 import { readProvidersFile } from './models/providers-file';
 
 /**
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   try {
     // Read here too so a bad file is one clear line, not an error inside Nest's dependency injection.
     if (env.PROVIDERS_FILE) readProvidersFile(env.PROVIDERS_FILE, env.variables);
+    if (env.PRICES_FILE) readPricesFile(env.PRICES_FILE);
     await preflight(env);
   } catch (err) {
     if (err instanceof PreflightError || err instanceof StartupError) fail([err.message]);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 
+import { normalizeQuota } from '../core/auth/user-quota.dto';
 import { EventsService } from '../core/events/events.service';
 import { ECHO_MODEL } from '../models/echo.provider';
 import { ModelRegistry } from '../models/model-registry.service';
@@ -43,6 +44,8 @@ export class AppConfigService {
     if (dto.temperature !== undefined) row.temperature = dto.temperature;
     if (dto.max_tokens !== undefined) row.maxTokens = dto.max_tokens;
     if (dto.system_prompt !== undefined) row.systemPrompt = dto.system_prompt;
+    if (dto.default_user_quota !== undefined)
+      row.defaultUserQuota = normalizeQuota(dto.default_user_quota);
     row.updatedAt = new Date();
     return this.events.transaction(this.repo.manager.connection, async (tx, emit) => {
       const config = this.remember(await tx.save(row));
@@ -57,6 +60,7 @@ export class AppConfigService {
       temperature: row?.temperature ?? DEFAULT_TEMPERATURE,
       max_tokens: row?.maxTokens ?? DEFAULT_MAX_TOKENS,
       system_prompt: row?.systemPrompt ?? '',
+      default_user_quota: normalizeQuota(row?.defaultUserQuota),
     };
     this.cached = { value, at: Date.now() };
     return value;

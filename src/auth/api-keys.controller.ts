@@ -15,7 +15,10 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @Post()
-  @ApiErrors({ 409: 'CONFLICT: MAX_API_KEYS_PER_USER active keys already' })
+  @ApiErrors({
+    400: 'VALIDATION_ERROR: a bad field, or a `models` entry that is not a model of GET /api/v1/models',
+    409: 'CONFLICT: MAX_API_KEYS_PER_USER active keys already',
+  })
   create(
     @CurrentUser() user: Principal,
     @Body() dto: CreateApiKeyDto,

@@ -12,6 +12,7 @@ import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { Page, page } from '../core/http/list-query.dto';
+import { ModelRegistry } from '../models/model-registry.service';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
@@ -36,6 +37,7 @@ export class ApiKeysService implements CredentialResolver {
     private readonly cache: CredentialCache,
     private readonly env: EnvService,
     private readonly repo: ApiKeysRepository,
+    private readonly registry: ModelRegistry,
   ) {}
 
   async create(userId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -54,6 +56,15 @@ export class ApiKeysService implements CredentialResolver {
         },
       ]);
     }
+    const unknown = (dto.models ?? []).filter((m) => !this.registry.isConfigured(m));
+    if (unknown.length > 0) {
+      throw AppException.validation([
+        {
+          field: 'models',
+          message: `models must be models of GET /api/v1/models; unknown: ${unknown.join(', ')}`,
+        },
+      ]);
+    }
     const key = `oc_${randomBytes(32).toString('base64url')}`;
     const entity = await inTransaction(this.db, async (tx) => {
       await this.assertBelowCap(tx, userId);
@@ -66,6 +77,8 @@ export class ApiKeysService implements CredentialResolver {
         expiresAt,
         lastUsedAt: null,
         rateLimitPerMinute: dto.rate_limit_per_minute ?? null,
+        models: dto.models ?? null,
+        tokensPerDay: dto.tokens_per_day ?? null,
       });
     });
     const { id, name, ...rest } = this.toResponse(entity);
@@ -137,6 +150,9 @@ export class ApiKeysService implements CredentialResolver {
         via: 'api_key',
         apiKeyId: found.id,
         keyRateLimitPerMinute: found.rateLimitPerMinute,
+        quota: found.user.quota,
+        keyModels: found.models,
+        keyTokensPerDay: found.tokensPerDay,
       },
       expiresAt: found.expiresAt?.getTime() ?? null,
       lastUsedAt: found.lastUsedAt?.getTime() ?? null,
@@ -162,6 +178,8 @@ export class ApiKeysService implements CredentialResolver {
       expires_at: entity.expiresAt,
       last_used_at: entity.lastUsedAt,
       rate_limit_per_minute: entity.rateLimitPerMinute,
+      models: entity.models,
+      tokens_per_day: entity.tokensPerDay,
     };
   }
 }

@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { CREDENTIAL_RESOLVER } from '../core/auth/credential-resolver';
+import { ModelsModule } from '../models/models.module';
 import { UsersModule } from '../users/users.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -20,6 +21,7 @@ import { LoginLimiterService } from './login-limiter.service';
   imports: [
     TypeOrmModule.forFeature([ApiKeyEntity]),
     UsersModule,
+    ModelsModule,
     JwtSecretModule,
     PassportModule,
     JwtModule.registerAsync({

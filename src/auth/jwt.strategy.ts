@@ -54,7 +54,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (!user) throw new AppException(ErrorCode.INVALID_TOKEN);
     if (user.disabled) throw new AppException(ErrorCode.FORBIDDEN, 'This account is disabled');
     return {
-      principal: { userId: user.id, email: user.email, role: user.role, via: 'jwt' },
+      principal: {
+        userId: user.id,
+        email: user.email,
+        role: user.role,
+        via: 'jwt',
+        quota: user.quota,
+      },
       expiresAt: null,
       lastUsedAt: null,
       tokenVersion: user.tokenVersion,

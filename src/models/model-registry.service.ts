@@ -6,6 +6,7 @@ import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ECHO_MODEL, EchoProvider } from './echo.provider';
 import { OpenAICompatibleProvider } from './openai-compatible.provider';
+import type { ModelPrice } from './prices-file';
 import type { ModelProvider, ProviderConfig } from './provider.types';
 import { readProvidersFile } from './providers-file';
 
@@ -41,6 +42,7 @@ export class ModelRegistry implements OnApplicationShutdown {
   private readonly known = new Map<string, KnownModel>();
   private readonly providers = new Map<string, ModelProvider>();
   private readonly usable: ModelInfo[] = [];
+  private readonly prices = new Map<string, ModelPrice>();
   /** One keep-alive pool per upstream origin, shared by every provider. */
   private readonly agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
 
@@ -80,6 +82,8 @@ export class ModelRegistry implements OnApplicationShutdown {
         this.providers.set(config.name, new OpenAICompatibleProvider(config, policy, this.agent));
       for (const id of config.models) {
         this.register({ id, provider: config.name, missing: ready ? undefined : config.keyVar });
+        const price = config.prices?.[id];
+        if (price && this.known.get(id)?.provider === config.name) this.prices.set(id, price);
       }
     }
   }
@@ -104,6 +108,11 @@ export class ModelRegistry implements OnApplicationShutdown {
       );
     this.known.set(model.id, model);
     if (model.missing === undefined) this.usable.push({ id: model.id, provider: model.provider });
+  }
+
+  /** The prices the providers file gave its models, for the provider that serves each. */
+  listedPrices(): ReadonlyMap<string, ModelPrice> {
+    return this.prices;
   }
 
   list(): ModelInfo[] {

@@ -67,6 +67,8 @@ export interface ProviderConfig {
   name: string;
   baseURL: string;
   models: string[];
+  /** USD per million tokens of the models the providers file priced. */
+  prices?: Record<string, { input_price: number; output_price: number }>;
   /** The variable holding its key, if it needs one. */
   keyVar?: string;
   apiKey?: string;

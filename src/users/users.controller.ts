@@ -44,13 +44,13 @@ export class UsersController {
 
   /**
    * Users may change their own name, email and password (the last two with `current_password`);
-   * admins anyone's, role and disabled too. A password, email or role change or a disable revokes
+   * admins anyone's, role, disabled and quota too. A password, email or role change or a disable revokes
    * the user's earlier JWTs.
    */
   @Patch(':id')
   @ApiErrors({
     400: 'VALIDATION_ERROR: a bad field, or `current_password` missing for a change of your own email or password',
-    403: 'FORBIDDEN: a non-admin sending role or disabled, or a wrong `current_password`',
+    403: 'FORBIDDEN: a non-admin sending role, disabled or quota, or a wrong `current_password`',
     409: 'CONFLICT: the email is taken, or the change would leave no active admin',
   })
   update(

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 
 import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
+import { normalizeQuota } from '../core/auth/user-quota.dto';
 import { isUniqueViolation } from '../core/database/unique-violation';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
@@ -26,8 +27,8 @@ export function normalizeEmail(email: string): string {
 }
 
 function toAccount(user: UserEntity): UserAccount {
-  const { id, email, role, disabled, tokenVersion } = user;
-  return { id, email, role, disabled, tokenVersion };
+  const { id, email, role, disabled, tokenVersion, quota } = user;
+  return { id, email, role, disabled, tokenVersion, quota };
 }
 
 /** A password or e-mail change, a role change or a disable revokes every JWT issued before it. */
@@ -80,6 +81,7 @@ export class UsersService {
       passwordHash: await hashPassword(dto.password),
       role: dto.role ?? 'user',
       disabled: false,
+      quota: normalizeQuota(dto.quota),
     };
     try {
       return await this.events.transaction(this.dataSource, async (tx, emit) => {
@@ -110,8 +112,14 @@ export class UsersService {
   async update(actor: Principal, id: string, dto: UpdateUserDto): Promise<UserResponseDto> {
     const isAdmin = actor.role === 'admin';
     const current = await this.findVisible(actor, id);
-    if (!isAdmin && (dto.role !== undefined || dto.disabled !== undefined)) {
-      throw new AppException(ErrorCode.FORBIDDEN, 'Only an admin may change role or disabled');
+    if (
+      !isAdmin &&
+      (dto.role !== undefined || dto.disabled !== undefined || dto.quota !== undefined)
+    ) {
+      throw new AppException(
+        ErrorCode.FORBIDDEN,
+        'Only an admin may change role, disabled or quota',
+      );
     }
     if (actor.userId === id) await this.assertCurrentPassword(current, dto);
     const passwordHash = dto.password !== undefined ? await hashPassword(dto.password) : undefined;
@@ -134,11 +142,12 @@ export class UsersService {
         if (dto.disabled !== undefined && dto.disabled !== user.disabled) changed.push('disabled');
         if (dto.role !== undefined) user.role = dto.role;
         if (dto.disabled !== undefined) user.disabled = dto.disabled;
+        if (dto.quota !== undefined) user.quota = normalizeQuota(dto.quota);
         const updated = this.toResponse(await this.repo.update(tx, user));
         await emit('user.updated', 'admins', updated, changed);
         return updated;
       });
-      // Role, e-mail, disabled and the token version travel with cached credentials.
+      // Role, e-mail, disabled, quota and the token version travel with cached credentials.
       await this.credentials.invalidate();
       return result;
     } catch (err) {
@@ -223,6 +232,7 @@ export class UsersService {
       name: user.name,
       role: user.role,
       disabled: user.disabled,
+      quota: normalizeQuota(user.quota),
       created_at: user.createdAt,
       updated_at: user.updatedAt,
     };

@@ -12,8 +12,10 @@ export interface Subscriber {
   events: string[];
 }
 
-export function audienceKey(audience: Audience): string {
-  return audience === 'admins' ? 'admins' : audience.userId;
+/** The cache keys whose webhooks hear an audience's events: a user id, 'admins', or both. */
+export function audienceKeys(audience: Audience): string[] {
+  if (audience === 'admins') return ['admins'];
+  return audience.alsoAdmins ? [audience.userId, 'admins'] : [audience.userId];
 }
 
 /**

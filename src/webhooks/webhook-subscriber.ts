@@ -18,7 +18,7 @@ import { DeliveryQueue, newEventId, PendingDeliveries } from './delivery-queue';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
-import { audienceKey, Subscriber, SubscriptionCache } from './subscription-cache';
+import { audienceKeys, Subscriber, SubscriptionCache } from './subscription-cache';
 
 /** What a committed transaction leaves to do. */
 export interface Pending {
@@ -34,6 +34,14 @@ export interface Pending {
 function changesSubscribers(event: DomainEvent): boolean {
   if (isInternal(event.type)) return true;
   return event.type === 'user.updated' && (event.changed ?? []).length > 0;
+}
+
+/** The webhooks of every key, each once (an admin's own webhook is in both of a user-and-admins audience). */
+function hooksOf(found: Map<string, Subscriber[]>, keys: string[]): Subscriber[] {
+  if (keys.length === 1) return found.get(keys[0]) ?? [];
+  const hooks = new Map<string, Subscriber>();
+  for (const key of keys) for (const hook of found.get(key) ?? []) hooks.set(hook.id, hook);
+  return [...hooks.values()];
 }
 
 /**
@@ -55,9 +63,9 @@ export class WebhookSubscriber implements EventSink<Pending> {
   }
 
   async listens(types: EventType[], audience: Audience): Promise<boolean> {
-    const key = audienceKey(audience);
-    const found = await this.cache.get([key], (missing) => this.load(this.db.manager, missing));
-    return (found.get(key) ?? []).some((w) => types.some((type) => subscribes(w.events, type)));
+    const keys = audienceKeys(audience);
+    const found = await this.cache.get(keys, (missing) => this.load(this.db.manager, missing));
+    return hooksOf(found, keys).some((w) => types.some((type) => subscribes(w.events, type)));
   }
 
   /** Writes the events that somebody listens to, and their deliveries, in the caller's transaction. */
@@ -66,13 +74,13 @@ export class WebhookSubscriber implements EventSink<Pending> {
     const deliverable = emitted.filter((e) => !isInternal(e.type));
     if (deliverable.length === 0) return { deliveries: [], resubscribe };
     const subscribers = await this.cache.get(
-      deliverable.map((e) => audienceKey(e.audience)),
+      deliverable.flatMap((e) => audienceKeys(e.audience)),
       (missing) => this.load(tx, missing),
     );
     const events: WebhookEventEntity[] = [];
     const deliveries: WebhookDeliveryEntity[] = [];
     for (const { type, audience, data, at } of deliverable) {
-      const hooks = (subscribers.get(audienceKey(audience)) ?? []).filter((w) =>
+      const hooks = hooksOf(subscribers, audienceKeys(audience)).filter((w) =>
         subscribes(w.events, type),
       );
       if (hooks.length === 0) continue;

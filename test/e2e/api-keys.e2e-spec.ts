@@ -15,9 +15,11 @@ const KEY_FIELDS = [
   'expires_at',
   'id',
   'last_used_at',
+  'models',
   'name',
   'prefix',
   'rate_limit_per_minute',
+  'tokens_per_day',
 ];
 const KEY_FORMAT = /^oc_[A-Za-z0-9_-]{32,}$/;
 const MALFORMED_IDS = ['123', 'not-a-uuid', `${randomUUID()}x`, "1' OR '1'='1"];
@@ -68,6 +70,8 @@ describe('API keys (SPEC §4)', () => {
         expires_at: null,
         last_used_at: null,
         rate_limit_per_minute: null,
+        models: null,
+        tokens_per_day: null,
       });
       expect(res.body.id).toEqual(expect.any(String));
       expect(res.body.key).toMatch(KEY_FORMAT);

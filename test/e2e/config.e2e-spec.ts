@@ -9,7 +9,7 @@ import { testEnv } from '../support/test-env';
 import { sleep } from '../support/wait';
 
 const CONFIG = '/api/v1/config';
-const CONFIG_FIELDS = ['max_tokens', 'model', 'system_prompt', 'temperature'];
+const CONFIG_FIELDS = ['default_user_quota', 'max_tokens', 'model', 'system_prompt', 'temperature'];
 
 interface Config {
   model: string;
@@ -172,7 +172,13 @@ describe('config (SPEC §7) with no provider configured', () => {
     });
 
     it('sets every field at once, and an empty system_prompt removes it', async () => {
-      const all = { model: 'echo', temperature: 0.4, max_tokens: 512, system_prompt: 'Be brief.' };
+      const all = {
+        model: 'echo',
+        temperature: 0.4,
+        max_tokens: 512,
+        system_prompt: 'Be brief.',
+        default_user_quota: { tokens_per_day: 100, tokens_per_month: null, cost_per_month_usd: 2 },
+      };
       const res = await patchConfig(t, t.adminToken, all);
       expect(res.status).toBe(200);
       expect(res.body).toEqual(all);
@@ -272,7 +278,7 @@ describe('config with an OpenAI provider (fake LLM)', () => {
     };
     const res = await patchConfig(t, t.adminToken, settings);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual(settings);
+    expect(res.body).toEqual({ ...settings, default_user_quota: null });
 
     const reply = await chat('What is the capital of France?');
     expect(reply.model).toBe('gpt-4o');

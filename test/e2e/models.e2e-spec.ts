@@ -43,7 +43,7 @@ interface FileProvider {
   name: string;
   base_url?: string;
   api_key_env?: string;
-  models: string[];
+  models: (string | Record<string, unknown>)[];
 }
 
 const jsonFile = (providers: FileProvider[]) =>
@@ -318,25 +318,29 @@ describe('models from PROVIDERS_FILE', () => {
   });
 });
 
-describe('a bad PROVIDERS_FILE stops the built server (run `npm run build` first)', () => {
-  /** Exit code 1 with one line on stderr naming PROVIDERS_FILE, and no stack trace anywhere. */
-  async function expectStartupFailure(path: string, pattern: RegExp): Promise<void> {
-    const server = spawnServer({ PROVIDERS_FILE: path });
-    let stderr = '';
-    server.proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const { code, ms } = await server.exited;
-    expect(code).toBe(1);
-    expect(ms).toBeLessThan(10_000);
-    const output = server.output();
-    expect(output).not.toMatch(/\n\s+at /);
-    expect(output).not.toMatch(/ExceptionHandler/);
-    const lines = stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/PROVIDERS_FILE/);
-    expect(lines[0]).toContain(path);
-    expect(lines[0]).toMatch(pattern);
-  }
+/** Exit code 1 with one line on stderr naming the variable and the file, and no stack trace anywhere. */
+async function expectStartupFailure(
+  path: string,
+  pattern: RegExp,
+  variable: 'PROVIDERS_FILE' | 'PRICES_FILE' = 'PROVIDERS_FILE',
+): Promise<void> {
+  const server = spawnServer({ [variable]: path });
+  let stderr = '';
+  server.proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const { code, ms } = await server.exited;
+  expect(code).toBe(1);
+  expect(ms).toBeLessThan(10_000);
+  const output = server.output();
+  expect(output).not.toMatch(/\n\s+at /);
+  expect(output).not.toMatch(/ExceptionHandler/);
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(variable);
+  expect(lines[0]).toContain(path);
+  expect(lines[0]).toMatch(pattern);
+}
 
+describe('a bad PROVIDERS_FILE stops the built server (run `npm run build` first)', () => {
   it('exits for a missing file', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'openclaw-providers-')), 'missing.json');
     await expectStartupFailure(path, /./);
@@ -349,5 +353,24 @@ describe('a bad PROVIDERS_FILE stops the built server (run `npm run build` first
   it('exits for an entry without base_url', async () => {
     const path = jsonFile([{ name: 'local', api_key_env: 'LOCAL_LLM_API_KEY', models: ['x'] }]);
     await expectStartupFailure(path, /base_url/);
+  });
+
+  it('exits for a model priced with a string', async () => {
+    const path = jsonFile([
+      { name: 'local', base_url: 'http://127.0.0.1:9/v1', models: [{ id: 'm', input_price: 'x' }] },
+    ]);
+    await expectStartupFailure(path, /model .*m.*input_price.* must be a number/);
+  });
+});
+
+describe('a bad PRICES_FILE stops the built server (run `npm run build` first)', () => {
+  it('exits for a model without an output_price', async () => {
+    const path = writeProvidersFile('prices.yaml', 'gpt-4o:\n  input_price: 2.5\n');
+    await expectStartupFailure(path, /gpt-4o.*output_price.* must be a number/, 'PRICES_FILE');
+  });
+
+  it('exits for a missing file', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'openclaw-prices-')), 'missing.json');
+    await expectStartupFailure(path, /ENOENT/, 'PRICES_FILE');
   });
 });

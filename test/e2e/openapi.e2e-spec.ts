@@ -22,6 +22,8 @@ const ROUTES: [string, string][] = [
   ['delete', '/api/v1/sessions/{id}'],
   ['get', '/api/v1/sessions/{id}/messages'],
   ['delete', '/api/v1/messages/{id}'],
+  ['get', '/api/v1/usage'],
+  ['get', '/api/v1/usage/records'],
   ['get', '/api/v1/config'],
   ['patch', '/api/v1/config'],
   ['get', '/api/v1/skills'],
@@ -310,6 +312,13 @@ describe('OpenAPI (SPEC §11)', () => {
 
     const config = await t.http().get('/api/v1/config').set(auth);
     expect(keys(config.body)).toEqual(fields('get', '/api/v1/config'));
+
+    const usage = await t.http().get('/api/v1/usage').set(auth);
+    expect(keys(usage.body)).toEqual(fields('get', '/api/v1/usage'));
+    const totals = (s: Schema) => resolve(s.properties.totals);
+    expect(keys(usage.body.totals)).toEqual(fields('get', '/api/v1/usage', '200', totals));
+    const records = await t.http().get('/api/v1/usage/records').set(auth);
+    expect(keys(records.body)).toEqual(fields('get', '/api/v1/usage/records'));
 
     const models = await t.http().get('/api/v1/models').set(auth);
     expect(keys(models.body)).toEqual(fields('get', '/api/v1/models'));

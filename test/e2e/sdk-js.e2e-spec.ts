@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { UsageRecordsRepository } from '../../src/usage/usage-records.repository';
 import { createApiKey, createUser, TestUser, userAttrs } from '../factories/users.factory';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { MESSAGE_FIELDS, UUID } from '../support/matchers';
@@ -258,9 +259,25 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
         expires_at: null,
         last_used_at: null,
         rate_limit_per_minute: null,
+        models: null,
+        tokens_per_day: null,
       });
-      const limited = await alice.apiKeys.create({ name: 'limited', rate_limit_per_minute: 5 });
-      expect(limited.rate_limit_per_minute).toBe(5);
+      const limited = await alice.apiKeys.create({
+        name: 'limited',
+        rate_limit_per_minute: 5,
+        models: ['echo'],
+        tokens_per_day: 1000,
+      });
+      expect(limited).toMatchObject({
+        rate_limit_per_minute: 5,
+        models: ['echo'],
+        tokens_per_day: 1000,
+      });
+      await expectApiError(
+        alice.apiKeys.create({ name: 'bad', models: ['no-such-model'] }),
+        400,
+        'VALIDATION_ERROR',
+      );
       await alice.apiKeys.delete(limited.id);
       const withKey = new sdk.OpenClaw({ apiKey: created.key, baseURL });
       expect((await withKey.users.me()).id).toBe(aliceUser.id);
@@ -286,6 +303,7 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
         name: attrs.name,
         role: 'user',
         disabled: false,
+        quota: null,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });
@@ -316,6 +334,17 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
       await expectApiError(alice.users.list(), 403, 'FORBIDDEN');
       await expectApiError(alice.users.update(aliceUser.id, { role: 'admin' }), 403, 'FORBIDDEN');
 
+      await expectApiError(
+        alice.users.update(aliceUser.id, { quota: { tokens_per_day: 10 } }),
+        403,
+        'FORBIDDEN',
+      );
+      const limited = await admin.users.update(user.id, { quota: { tokens_per_day: 1000 } });
+      expect(limited.quota).toEqual({
+        tokens_per_day: 1000,
+        tokens_per_month: null,
+        cost_per_month_usd: null,
+      });
       const renamed = await admin.users.update(user.id, { name: '新名字', disabled: true });
       expect(renamed).toMatchObject({ id: user.id, name: '新名字', disabled: true });
       await expect(admin.users.delete(user.id)).resolves.toBeUndefined();
@@ -342,9 +371,16 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
         temperature: expect.any(Number),
         max_tokens: expect.any(Number),
         system_prompt: expect.any(String),
+        default_user_quota: null,
       });
       const updated = await admin.config.update({ temperature: 0.3, max_tokens: 512 });
       expect(updated).toEqual({ ...before, temperature: 0.3, max_tokens: 512 });
+      const quota = { tokens_per_day: null, tokens_per_month: 90_000, cost_per_month_usd: 5 };
+      const withQuota = await admin.config.update({ default_user_quota: quota });
+      expect(withQuota.default_user_quota).toEqual(quota);
+      expect((await admin.config.update({ default_user_quota: null })).default_user_quota).toBe(
+        null,
+      );
       expect(await alice.config.get()).toEqual(updated);
       await expectApiError(alice.config.update({ temperature: 1 }), 403, 'FORBIDDEN');
       await expectApiError(admin.config.update({ model: 'no-such-model' }), 404, 'MODEL_NOT_FOUND');
@@ -553,6 +589,70 @@ describe('openclaw-sdk (SPEC §12) against the real server', () => {
       await expect(
         alice.users.me({ signal: AbortSignal.abort() }).catch((e: SdkError) => e.code),
       ).resolves.toBe('ABORTED');
+    });
+  });
+
+  describe('usage', () => {
+    it('reads the caller’s usage report and records; admins read anyone’s', async () => {
+      // Written as the completion path writes it, so the test does not depend on which calls record.
+      await t.app.get(UsageRecordsRepository).insert({
+        userId: aliceUser.id,
+        apiKeyId: null,
+        model: 'sdk-usage-model',
+        provider: 'test',
+        endpoint: '/api/v1/chat',
+        status: 'complete',
+        inputTokens: 12,
+        outputTokens: 34,
+        costUsd: null,
+        latencyMs: 5,
+      });
+      const report = await alice.usage.get({ group_by: 'model' });
+      expect(report).toEqual({
+        data: expect.any(Array),
+        totals: {
+          requests: expect.any(Number),
+          input_tokens: expect.any(Number),
+          output_tokens: expect.any(Number),
+          cost_usd: null,
+          unpriced_requests: expect.any(Number),
+        },
+        from: expect.any(String),
+        to: expect.any(String),
+        group_by: 'model',
+      });
+      expect(report.data).toContainEqual({
+        key: 'sdk-usage-model',
+        requests: 1,
+        input_tokens: 12,
+        output_tokens: 34,
+        cost_usd: null,
+        unpriced_requests: 1,
+      });
+      const page = await alice.usage.listRecords({ limit: 5, model: 'sdk-usage-model' });
+      expect(page).toMatchObject({ limit: 5, offset: 0, total: 1 });
+      expect(page.data[0]).toMatchObject({
+        user_id: aliceUser.id,
+        api_key_id: null,
+        input_tokens: 12,
+        output_tokens: 34,
+        cost_usd: null,
+      });
+      const everyone = await admin.usage.get({ group_by: 'user', from: '2020-01-01' });
+      expect(everyone.group_by).toBe('user');
+      expect(everyone.from).toBe('2020-01-01T00:00:00.000Z');
+      expect(everyone.data.map((g) => g.key)).toContain(aliceUser.id);
+      const alices = await admin.usage.listRecords({ user_id: aliceUser.id, limit: 100 });
+      expect(alices.data.map((r) => r.user_id)).toContain(aliceUser.id);
+      expect(new Set(alices.data.map((r) => r.user_id))).toEqual(new Set([aliceUser.id]));
+      await expectApiError(alice.usage.get({ group_by: 'user' }), 403, 'FORBIDDEN');
+      await expectApiError(alice.usage.listRecords({ user_id: bobUser.id }), 403, 'FORBIDDEN');
+      const bad = await expectApiError(
+        alice.usage.get({ from: 'last week' }),
+        400,
+        'VALIDATION_ERROR',
+      );
+      expect(bad.details.fields).toEqual([{ field: 'from', message: expect.any(String) }]);
     });
   });
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { UsageRecordsRepository } from '../../src/usage/usage-records.repository';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
@@ -17,12 +18,14 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
 const ROOT = resolve(__dirname, '..', '..');
 const PYTHON = process.env.OPENCLAW_SDK_PYTHON || 'python3';
 /** The number of tests in sdk/python/tests: a suite that silently lost some must fail. */
-const MIN_TESTS = 91;
+const MIN_TESTS = 94;
 const SUITE_TIMEOUT_MS = 240_000;
 
 /** Models served by fake OpenAI-compatible providers, for what the echo model cannot do. */
 const SLOW_MODEL = 'slow-model';
 const BROKEN_MODEL = 'broken-model';
+/** A model of two usage records of the admin's, written here as the completion path writes them. */
+const USAGE_MODEL = 'py-usage-model';
 const SLOW_REPLY = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
 
 interface Run {
@@ -103,6 +106,29 @@ describe('Python SDK (sdk/python) against the real server', () => {
       .send({ model: 'echo' });
     if (config.status !== 200)
       throw new Error(`PATCH /config: ${config.status} ${JSON.stringify(config.body)}`);
+
+    const me = await t
+      .http()
+      .get('/api/v1/users/me')
+      .set('Authorization', `Bearer ${t.adminToken}`);
+    const records = t.app.get(UsageRecordsRepository);
+    for (const [inputTokens, outputTokens, costUsd] of [
+      [1000, 500, 0.25],
+      [2000, 500, null],
+    ])
+      await records.insert({
+        userId: me.body.id,
+        apiKeyId: null,
+        model: USAGE_MODEL,
+        provider: 'test',
+        endpoint: '/api/v1/chat',
+        status: 'complete',
+        inputTokens: inputTokens!,
+        outputTokens: outputTokens!,
+        costUsd,
+        latencyMs: 10,
+        createdAt: new Date('2025-06-01T12:00:00Z'),
+      });
   }, 60_000);
 
   afterAll(async () => {
@@ -122,6 +148,7 @@ describe('Python SDK (sdk/python) against the real server', () => {
         OPENCLAW_TEST_ADMIN_PASSWORD: ADMIN_PASSWORD,
         OPENCLAW_TEST_SLOW_MODEL: SLOW_MODEL,
         OPENCLAW_TEST_BROKEN_MODEL: BROKEN_MODEL,
+        OPENCLAW_TEST_USAGE_MODEL: USAGE_MODEL,
         PYTHONIOENCODING: 'utf-8',
         PYTHONDONTWRITEBYTECODE: '1',
         PYTHONUNBUFFERED: '1',

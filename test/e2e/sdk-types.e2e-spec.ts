@@ -23,8 +23,16 @@ interface Field {
   optional: boolean;
 }
 
-/** Where a type's shape is in the document: a request body, a success response, a list's item, or a component. */
-type Place = { request: string } | { response: string } | { item: string } | { component: string };
+/**
+ * Where a type's shape is in the document: a request body, a GET's query, a success response, a
+ * list's item, or a component.
+ */
+type Place =
+  | { request: string }
+  | { query: string }
+  | { response: string }
+  | { item: string }
+  | { component: string };
 
 const CHECKS: [string, Place][] = [
   ['LoginParams', { request: 'post /api/v1/auth/login' }],
@@ -67,6 +75,13 @@ const CHECKS: [string, Place][] = [
   ['DeliveryAttempt', { component: 'AttemptResponseDto' }],
   ['TestDelivery', { response: 'post /api/v1/webhooks/{id}/test' }],
   ['ErrorEnvelope', { component: 'ErrorEnvelopeDto' }],
+  ['UserQuota', { component: 'UserQuotaDto' }],
+  ['UsageReportParams', { query: 'get /api/v1/usage' }],
+  ['UsageReport', { response: 'get /api/v1/usage' }],
+  ['UsageGroup', { component: 'UsageGroupDto' }],
+  ['UsageTotals', { component: 'UsageTotalsDto' }],
+  ['UsageRecordListParams', { query: 'get /api/v1/usage/records' }],
+  ['UsageRecord', { item: 'get /api/v1/usage/records' }],
 ];
 
 /** Every page of the API's own list routes has the SDK's Page<T> shape. */
@@ -79,6 +94,7 @@ const LISTS = [
   'get /api/v1/skills/{name}/runs',
   'get /api/v1/webhooks',
   'get /api/v1/webhooks/{id}/deliveries',
+  'get /api/v1/usage/records',
 ];
 
 /** The properties of every exported type of types.ts, as the TypeScript checker sees them. */
@@ -155,6 +171,7 @@ describe('SDK types against the server OpenAPI document (SPEC §12)', () => {
   const schemaAt = (place: Place): Schema => {
     if ('request' in place)
       return object(operation(place.request).requestBody.content['application/json'].schema);
+    if ('query' in place) return { properties: {} };
     if ('response' in place) return success(place.response);
     if ('item' in place) return object(success(place.item).properties.data.items);
     return object({ $ref: `#/components/schemas/${place.component}` });
@@ -177,13 +194,13 @@ describe('SDK types against the server OpenAPI document (SPEC §12)', () => {
     if (!fields) throw new Error(`sdk/js/src/types.ts exports no ${name}`);
     const schema = schemaAt(place);
     // A request's params are its JSON body and its query (`wait` of a skill run).
-    const query: Schema[] =
-      'request' in place
-        ? (operation(place.request).parameters ?? []).filter((p: Schema) => p.in === 'query')
-        : [];
+    const route = 'request' in place ? place.request : 'query' in place ? place.query : undefined;
+    const query: Schema[] = route
+      ? (operation(route).parameters ?? []).filter((p: Schema) => p.in === 'query')
+      : [];
     const sent = [...Object.keys(schema.properties ?? {}), ...query.map((p) => p.name)].sort();
     expect(fields.map((f) => f.name).sort()).toEqual(sent);
-    if ('request' in place) {
+    if (route) {
       const required = [
         ...(schema.required ?? []),
         ...query.filter((p) => p.required).map((p) => p.name),

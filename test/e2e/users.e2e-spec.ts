@@ -10,7 +10,16 @@ import { startApp, startTestApp, TestApp } from '../support/test-app';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../support/test-env';
 
 const USERS = '/api/v1/users';
-const USER_FIELDS = ['created_at', 'disabled', 'email', 'id', 'name', 'role', 'updated_at'];
+const USER_FIELDS = [
+  'created_at',
+  'disabled',
+  'email',
+  'id',
+  'name',
+  'quota',
+  'role',
+  'updated_at',
+];
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 

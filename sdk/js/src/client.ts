@@ -12,6 +12,7 @@ import { ConfigResource } from './resources/config.js';
 import { Models } from './resources/models.js';
 import { Messages, Sessions } from './resources/sessions.js';
 import { Skills } from './resources/skills.js';
+import { Usage } from './resources/usage.js';
 import { Users } from './resources/users.js';
 import { Webhooks } from './resources/webhooks.js';
 import type { ChatParams, ChatResponse } from './types.js';
@@ -52,6 +53,7 @@ export class OpenClaw {
   readonly config: ConfigResource;
   readonly skills: Skills;
   readonly webhooks: Webhooks;
+  readonly usage: Usage;
 
   private readonly transport: Transport;
 
@@ -88,6 +90,7 @@ export class OpenClaw {
     this.config = new ConfigResource(this.transport);
     this.skills = new Skills(this.transport);
     this.webhooks = new Webhooks(this.transport);
+    this.usage = new Usage(this.transport);
   }
 
   /** One chat turn: the whole reply at once. Without `session_id`, a new session is created. */

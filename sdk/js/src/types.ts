@@ -52,6 +52,10 @@ export interface ApiKey {
   last_used_at: string | null;
   /** The key's own request limit per minute (below the user's); null: only the user's applies. */
   rate_limit_per_minute: number | null;
+  /** The only models the key may use (others: 403 MODEL_NOT_ALLOWED); null: any model. */
+  models: string[] | null;
+  /** The key's own daily token limit (input + output, UTC day); null: only the user's quota applies. */
+  tokens_per_day: number | null;
 }
 
 export interface CreatedApiKey extends ApiKey {
@@ -65,11 +69,25 @@ export interface ApiKeyCreateParams {
   expires_at?: string;
   /** A lower limit for this key alone; it still shares the user's. */
   rate_limit_per_minute?: number;
+  /** The only models this key may use; each must be one of `models.list()`. */
+  models?: string[];
+  /** A daily token limit for this key alone (input + output, UTC day). */
+  tokens_per_day?: number;
 }
 
 // Users
 
 export type Role = 'admin' | 'user';
+
+/**
+ * A user's limits: tokens are input + output, days and months UTC calendar periods. A field that
+ * is null or left out is no limit.
+ */
+export interface UserQuota {
+  tokens_per_day?: number | null;
+  tokens_per_month?: number | null;
+  cost_per_month_usd?: number | null;
+}
 
 export interface User {
   id: string;
@@ -77,6 +95,8 @@ export interface User {
   name: string | null;
   role: Role;
   disabled: boolean;
+  /** The user's own limits (every field present); null: the config's `default_user_quota` applies. */
+  quota: UserQuota | null;
   created_at: string;
   updated_at: string;
 }
@@ -87,6 +107,8 @@ export interface UserCreateParams {
   password: string;
   name?: string;
   role?: Role;
+  /** The user's limits; null or omitted: the config's `default_user_quota` applies. */
+  quota?: UserQuota | null;
 }
 
 export interface UserUpdateParams {
@@ -99,6 +121,8 @@ export interface UserUpdateParams {
   role?: Role;
   /** Admins only. */
   disabled?: boolean;
+  /** Admins only: replaces the user's limits; null falls back to the config's default, `{}` is no limit. */
+  quota?: UserQuota | null;
 }
 
 // Models
@@ -192,9 +216,75 @@ export interface Config {
   max_tokens: number;
   /** Empty when there is none. */
   system_prompt: string;
+  /** The quota of every user whose own `quota` is null; null: no limit. */
+  default_user_quota: UserQuota | null;
 }
 
 export type ConfigUpdateParams = Partial<Config>;
+
+// Usage
+
+export type UsageGroupBy = 'day' | 'model' | 'api_key' | 'user';
+
+/** Which usage to read. Dates are ISO 8601, UTC; default: the last 30 days. */
+export interface UsageRecordListParams extends ListParams {
+  /** Inclusive; a date means its UTC midnight. */
+  from?: string;
+  /** A date-time is exclusive; a date includes that whole UTC day. */
+  to?: string;
+  /** Admins only: this user's usage instead of the caller's. */
+  user_id?: string;
+  model?: string;
+  api_key_id?: string;
+}
+
+export interface UsageReportParams extends Omit<UsageRecordListParams, keyof ListParams> {
+  /** Default `day`; `user` (every user's usage) is for admins only. */
+  group_by?: UsageGroupBy;
+}
+
+export interface UsageTotals {
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  /** USD of the priced calls; null when none had a price. */
+  cost_usd: number | null;
+  /** Calls of a model without a price, not part of `cost_usd`. */
+  unpriced_requests: number;
+}
+
+export interface UsageGroup extends UsageTotals {
+  /** The UTC day (`YYYY-MM-DD`), model, API key id (null: JWT calls) or user id. */
+  key: string | null;
+}
+
+export interface UsageReport {
+  data: UsageGroup[];
+  totals: UsageTotals;
+  /** The window read: `from` inclusive, `to` exclusive, ISO 8601 UTC. */
+  from: string;
+  to: string;
+  group_by: UsageGroupBy;
+}
+
+/** One provider call; never any message content. */
+export interface UsageRecord {
+  id: string;
+  user_id: string;
+  /** Null for a call made with a JWT. */
+  api_key_id: string | null;
+  model: string;
+  provider: string;
+  /** `/api/v1/chat`, `/api/v1/chat/stream` or `/v1/chat/completions`. */
+  endpoint: string;
+  status: 'complete' | 'incomplete' | 'failed';
+  input_tokens: number;
+  output_tokens: number;
+  /** USD; null when the model has no price. */
+  cost_usd: number | null;
+  latency_ms: number;
+  created_at: string;
+}
 
 // Skills
 
@@ -260,7 +350,8 @@ export type WebhookEventType =
   | 'skill.run.failed'
   | 'user.created'
   | 'user.updated'
-  | 'config.updated';
+  | 'config.updated'
+  | 'quota.exceeded';
 
 export interface Webhook {
   id: string;

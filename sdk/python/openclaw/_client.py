@@ -14,6 +14,7 @@ from ._resources import (
     Models,
     Sessions,
     Skills,
+    Usage,
     Users,
     Webhooks,
 )
@@ -75,6 +76,7 @@ class OpenClaw(object):
         self.api_keys = ApiKeys(t)
         self.auth = Auth(t)
         self.models = Models(t)
+        self.usage = Usage(t)
 
     @property
     def api_key(self) -> Optional[str]:

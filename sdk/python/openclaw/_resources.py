@@ -8,7 +8,7 @@ Every list method takes ``limit`` (1–100, server default 50), ``offset`` (≥ 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from ._http import Transport, as_object, iso8601, path
@@ -24,6 +24,7 @@ __all__ = [
     "ApiKeys",
     "Auth",
     "Models",
+    "Usage",
 ]
 
 ParamValue = Union[str, int, float, bool]
@@ -36,6 +37,29 @@ def _page(limit: Optional[int], offset: Optional[int], order: Optional[str]) -> 
 def _body(**fields: Any) -> Dict[str, Any]:
     """The fields that were given: None means "not sent" (the server refuses nulls)."""
     return {k: v for k, v in fields.items() if v is not None}
+
+
+class _Unset(object):
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+# For the fields where None is a value the server takes (a quota of None: the default applies).
+UNSET: Any = _Unset()
+
+
+def _nullable(**fields: Any) -> Dict[str, Any]:
+    """The fields that were given, None included (sent as null)."""
+    return {k: v for k, v in fields.items() if v is not UNSET}
+
+
+def _day(value: Optional[Union[str, date, datetime]]) -> Optional[str]:
+    """A date as ``YYYY-MM-DD``, a datetime as ISO 8601 UTC (naive = UTC), a string as it is."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return iso8601(value)
+    return value.isoformat()
 
 
 class _Resource(object):
@@ -231,7 +255,7 @@ class Config(_Resource):
     """``/config``: the installation's chat defaults."""
 
     def get(self, *, timeout: Optional[float] = None) -> OpenClawObject:
-        """``{model, temperature, max_tokens, system_prompt}``."""
+        """``{model, temperature, max_tokens, system_prompt, default_user_quota}``."""
         return self._call("GET", "/config", timeout=timeout)
 
     def update(
@@ -241,24 +265,33 @@ class Config(_Resource):
         temperature: Optional[float] = None,
         max_tokens: Optional[int] = None,
         system_prompt: Optional[str] = None,
+        default_user_quota: Optional[Mapping[str, Any]] = UNSET,
         timeout: Optional[float] = None,
     ) -> OpenClawObject:
-        """(admin) Changes the given fields; ``system_prompt=""`` removes the system prompt."""
+        """(admin) Changes the given fields; ``system_prompt=""`` removes the system prompt.
+        ``default_user_quota`` (``{tokens_per_day?, tokens_per_month?, cost_per_month_usd?}``)
+        applies to every user whose own ``quota`` is None; ``None`` removes it (no limit)."""
         return self._call(
             "PATCH",
             "/config",
-            body=_body(
-                model=model,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                system_prompt=system_prompt,
-            ),
+            body={
+                **_body(
+                    model=model,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    system_prompt=system_prompt,
+                ),
+                **_nullable(default_user_quota=default_user_quota),
+            },
             timeout=timeout,
         )
 
 
 class Users(_Resource):
-    """``/users``: ``{id, email, name, role, disabled, created_at, updated_at}``."""
+    """``/users``: ``{id, email, name, role, disabled, quota, created_at, updated_at}``.
+
+    ``quota`` is ``{tokens_per_day, tokens_per_month, cost_per_month_usd}`` (None: no limit), or
+    None when the config's ``default_user_quota`` applies."""
 
     def me(self, *, timeout: Optional[float] = None) -> OpenClawObject:
         return self._call("GET", "/users/me", timeout=timeout)
@@ -270,13 +303,17 @@ class Users(_Resource):
         password: str,
         name: Optional[str] = None,
         role: Optional[str] = None,
+        quota: Optional[Mapping[str, Any]] = UNSET,
         timeout: Optional[float] = None,
     ) -> OpenClawObject:
-        """(admin) ``role`` is ``"user"`` (default) or ``"admin"``."""
+        """(admin) ``role`` is ``"user"`` (default) or ``"admin"``; ``quota`` the user's limits."""
         return self._call(
             "POST",
             "/users",
-            body=_body(email=email, password=password, name=name, role=role),
+            body={
+                **_body(email=email, password=password, name=name, role=role),
+                **_nullable(quota=quota),
+            },
             timeout=timeout,
         )
 
@@ -305,21 +342,26 @@ class Users(_Resource):
         current_password: Optional[str] = None,
         role: Optional[str] = None,
         disabled: Optional[bool] = None,
+        quota: Optional[Mapping[str, Any]] = UNSET,
         timeout: Optional[float] = None,
     ) -> OpenClawObject:
-        """(admin or self) Only an admin may set ``role`` and ``disabled``; changing one's own
-        ``email`` or ``password`` needs ``current_password``."""
+        """(admin or self) Only an admin may set ``role``, ``disabled`` and ``quota`` (which replaces
+        the user's limits; None: the config's default applies, ``{}``: no limit); changing one's
+        own ``email`` or ``password`` needs ``current_password``."""
         return self._call(
             "PATCH",
             path("users", user_id),
-            body=_body(
-                name=name,
-                email=email,
-                password=password,
-                current_password=current_password,
-                role=role,
-                disabled=disabled,
-            ),
+            body={
+                **_body(
+                    name=name,
+                    email=email,
+                    password=password,
+                    current_password=current_password,
+                    role=role,
+                    disabled=disabled,
+                ),
+                **_nullable(quota=quota),
+            },
             timeout=timeout,
         )
 
@@ -438,11 +480,15 @@ class ApiKeys(_Resource):
         name: str,
         expires_at: Optional[Union[str, datetime]] = None,
         rate_limit_per_minute: Optional[int] = None,
+        models: Optional[List[str]] = None,
+        tokens_per_day: Optional[int] = None,
         timeout: Optional[float] = None,
     ) -> OpenClawObject:
-        """``{id, name, key, prefix, created_at, expires_at, last_used_at, rate_limit_per_minute}``:
-        ``key`` (``oc_…``) is shown this once. ``expires_at`` is an ISO 8601 string or a datetime
-        (naive = UTC); ``rate_limit_per_minute`` is a lower limit for this key alone."""
+        """``{id, name, key, prefix, created_at, expires_at, last_used_at, rate_limit_per_minute,
+        models, tokens_per_day}``: ``key`` (``oc_…``) is shown this once. ``expires_at`` is an
+        ISO 8601 string or a datetime (naive = UTC); ``rate_limit_per_minute`` and
+        ``tokens_per_day`` are lower limits for this key alone; ``models`` the only models it may
+        use."""
         return self._call(
             "POST",
             "/api-keys",
@@ -450,6 +496,8 @@ class ApiKeys(_Resource):
                 name=name,
                 expires_at=iso8601(expires_at) if expires_at else None,
                 rate_limit_per_minute=rate_limit_per_minute,
+                models=list(models) if models is not None else None,
+                tokens_per_day=tokens_per_day,
             ),
             timeout=timeout,
         )
@@ -489,3 +537,61 @@ class Models(_Resource):
     def list(self, *, timeout: Optional[float] = None) -> OpenClawObject:
         """``{"data": [{"id", "provider"}]}``: the models usable now."""
         return self._call("GET", "/models", timeout=timeout)
+
+
+DateLike = Union[str, date, datetime]
+
+
+class Usage(_Resource):
+    """``/usage``: requests, tokens and cost. The caller's own; an admin may pass ``user_id``, or
+    ``group_by="user"`` for every user's. ``from_`` and ``to`` are dates or datetimes (UTC; a date
+    as ``to`` includes that whole day); default: the last 30 days."""
+
+    def get(
+        self,
+        *,
+        group_by: Optional[str] = None,
+        from_: Optional[DateLike] = None,
+        to: Optional[DateLike] = None,
+        user_id: Optional[str] = None,
+        model: Optional[str] = None,
+        api_key_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> OpenClawObject:
+        """``{data: [{key, requests, input_tokens, output_tokens, cost_usd, unpriced_requests}],
+        totals, from, to, group_by}``; ``group_by`` is ``day`` (default), ``model``, ``api_key``
+        (JWT calls under the key None) or ``user`` (admins)."""
+        query = {
+            "group_by": group_by,
+            "from": _day(from_),
+            "to": _day(to),
+            "user_id": user_id,
+            "model": model,
+            "api_key_id": api_key_id,
+        }
+        return self._call("GET", "/usage", query=query, timeout=timeout)
+
+    def list_records(
+        self,
+        *,
+        from_: Optional[DateLike] = None,
+        to: Optional[DateLike] = None,
+        user_id: Optional[str] = None,
+        model: Optional[str] = None,
+        api_key_id: Optional[str] = None,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        order: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> OpenClawObject:
+        """The records themselves: ``{id, user_id, api_key_id, model, provider, endpoint, status,
+        input_tokens, output_tokens, cost_usd, latency_ms, created_at}``, newest first."""
+        query = {
+            "from": _day(from_),
+            "to": _day(to),
+            "user_id": user_id,
+            "model": model,
+            "api_key_id": api_key_id,
+            **_page(limit, offset, order),
+        }
+        return self._call("GET", "/usage/records", query=query, timeout=timeout)

@@ -8,6 +8,8 @@ The suite talks to a real OpenClaw server named by the environment:
     OPENCLAW_TEST_ADMIN_PASSWORD  ... and password
     OPENCLAW_TEST_SLOW_MODEL      a model whose stream is slow (several chunks, ≥ 100 ms apart)
     OPENCLAW_TEST_BROKEN_MODEL    a model whose stream breaks off after a few chunks
+    OPENCLAW_TEST_USAGE_MODEL     a model with two usage records of the admin's: 3000 input and
+                                  1000 output tokens in all, $0.25, one of them unpriced
 
 Nothing is skipped: a missing variable fails the tests that need it, loudly.
 test/e2e/sdk-python.e2e-spec.ts starts such a server and runs this suite.

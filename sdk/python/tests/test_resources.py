@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 import unittest
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from _support import TestUser, admin, base_url, env, eventually, new_user, uid
 
@@ -58,7 +58,10 @@ class UsersTest(ErrorAssertions):
         me = user.client.users.me()
         self.assertEqual(me.id, user.id)
         self.assertEqual(me.email, user.email)
-        self.assertEqual(set(me), {"id", "email", "name", "role", "disabled", "created_at", "updated_at"})
+        self.assertEqual(
+            set(me), {"id", "email", "name", "role", "disabled", "quota", "created_at", "updated_at"}
+        )
+        self.assertIsNone(me.quota)
         self.assertRegex(me.created_at, ISO_UTC)
 
     def test_create_get_update_delete(self) -> None:
@@ -107,6 +110,7 @@ class UsersTest(ErrorAssertions):
         self.assertApiError("FORBIDDEN", 403, user.client.users.list)
         self.assertApiError("FORBIDDEN", 403, user.client.users.create, email="x-%s@example.test" % uid(), password="password-123")
         self.assertApiError("FORBIDDEN", 403, user.client.users.update, user.id, role="admin")
+        self.assertApiError("FORBIDDEN", 403, user.client.users.update, user.id, quota=None)
         self.assertApiError("FORBIDDEN", 403, user.client.users.delete, other.id)
         self.assertApiError("USER_NOT_FOUND", 404, user.client.users.get, other.id)
         self.assertEqual(user.client.users.update(user.id, name="Self renamed").name, "Self renamed")
@@ -124,8 +128,17 @@ class ApiKeysTest(ErrorAssertions):
         self.assertRegex(created.expires_at, ISO_UTC)
         self.assertEqual(created.expires_at[:16], expires.strftime("%Y-%m-%dT%H:%M"))
         self.assertIsNone(created.rate_limit_per_minute)
-        limited = user.client.api_keys.create(name="limited key", rate_limit_per_minute=5)
+        self.assertIsNone(created.models)
+        self.assertIsNone(created.tokens_per_day)
+        limited = user.client.api_keys.create(
+            name="limited key", rate_limit_per_minute=5, models=["echo"], tokens_per_day=1000
+        )
         self.assertEqual(limited.rate_limit_per_minute, 5)
+        self.assertEqual(limited.models, ["echo"])
+        self.assertEqual(limited.tokens_per_day, 1000)
+        self.assertApiError(
+            "VALIDATION_ERROR", 400, user.client.api_keys.create, name="bad", models=["no-such-model"]
+        )
         user.client.api_keys.delete(limited.id)
 
         listed = user.client.api_keys.list()
@@ -240,7 +253,9 @@ class ConfigTest(ErrorAssertions):
         a = admin()
         user = new_user()
         before = a.config.get()
-        self.assertEqual(set(before), {"model", "temperature", "max_tokens", "system_prompt"})
+        self.assertEqual(
+            set(before), {"model", "temperature", "max_tokens", "system_prompt", "default_user_quota"}
+        )
         self.assertEqual(user.client.config.get(), before)
         try:
             updated = a.config.update(temperature=1.25, max_tokens=321, system_prompt="Be brief.")
@@ -252,6 +267,12 @@ class ConfigTest(ErrorAssertions):
             # The model still answers with the user's message: echo ignores the system prompt.
             self.assertEqual(user.client.chat(message="still echo").response, "still echo")
             self.assertEqual(a.config.update(system_prompt="").system_prompt, "")
+            quota = a.config.update(default_user_quota={"tokens_per_month": 50000})
+            self.assertEqual(
+                quota.default_user_quota,
+                {"tokens_per_day": None, "tokens_per_month": 50000, "cost_per_month_usd": None},
+            )
+            self.assertIsNone(a.config.update(default_user_quota=None).default_user_quota)
         finally:
             restored = a.config.update(
                 model=before.model,
@@ -270,6 +291,84 @@ class ConfigTest(ErrorAssertions):
         self.assertEqual([f["field"] for f in err.details["fields"]], ["temperature"])
         self.assertApiError("VALIDATION_ERROR", 400, a.config.update, max_tokens=0)
         self.assertEqual(a.config.get().model, "echo")
+
+
+class QuotaTest(ErrorAssertions):
+    def test_admin_sets_and_clears_a_users_quota(self) -> None:
+        a = admin()
+        user = new_user()
+        limited = a.users.update(user.id, quota={"tokens_per_day": 1000, "cost_per_month_usd": 2.5})
+        self.assertEqual(
+            limited.quota,
+            {"tokens_per_day": 1000, "tokens_per_month": None, "cost_per_month_usd": 2.5},
+        )
+        self.assertEqual(user.client.users.me().quota, limited.quota)
+        self.assertIsNone(a.users.update(user.id, quota=None).quota)
+        created = a.users.create(
+            email="py-q-%s@example.test" % uid(), password="password-123", quota={}
+        )
+        self.assertEqual(
+            created.quota,
+            {"tokens_per_day": None, "tokens_per_month": None, "cost_per_month_usd": None},
+        )
+        err = self.assertApiError(
+            "VALIDATION_ERROR", 400, a.users.update, user.id, quota={"tokens_per_week": 5}
+        )
+        self.assertEqual([f["field"] for f in err.details["fields"]], ["quota.tokens_per_week"])
+
+
+class UsageTest(ErrorAssertions):
+    def test_report_and_records(self) -> None:
+        a = admin()
+        model = env("OPENCLAW_TEST_USAGE_MODEL")
+        report = a.usage.get(group_by="model", from_=date(2020, 1, 1))
+        self.assertEqual(set(report), {"data", "totals", "from", "to", "group_by"})
+        self.assertEqual(report["from"], "2020-01-01T00:00:00.000Z")
+        self.assertEqual(report.group_by, "model")
+        seeded = [g for g in report.data if g.key == model]
+        self.assertEqual(len(seeded), 1)
+        self.assertEqual(
+            dict(seeded[0]),
+            {
+                "key": model,
+                "requests": 2,
+                "input_tokens": 3000,
+                "output_tokens": 1000,
+                "cost_usd": 0.25,
+                "unpriced_requests": 1,
+            },
+        )
+        page = a.usage.list_records(model=model, from_=date(2020, 1, 1), limit=1, order="asc")
+        self.assertPage(page, limit=1)
+        self.assertEqual(page.total, 2)
+        record = page.data[0]
+        self.assertEqual(
+            set(record),
+            {
+                "id", "user_id", "api_key_id", "model", "provider", "endpoint", "status",
+                "input_tokens", "output_tokens", "cost_usd", "latency_ms", "created_at",
+            },
+        )
+        self.assertEqual(record.model, model)
+        self.assertRegex(record.created_at, ISO_UTC)
+        by_user = a.usage.get(group_by="user", from_=datetime(2020, 1, 1))
+        self.assertIn(a.users.me().id, [g.key for g in by_user.data])
+
+    def test_a_user_sees_only_their_own(self) -> None:
+        user = new_user()
+        own = user.client.usage.get(group_by="api_key")
+        self.assertEqual(own.totals.requests, len(user.client.usage.list_records(limit=100).data))
+        model = env("OPENCLAW_TEST_USAGE_MODEL")
+        self.assertEqual(user.client.usage.list_records(model=model).total, 0)
+        self.assertApiError("FORBIDDEN", 403, user.client.usage.get, group_by="user")
+        self.assertApiError("FORBIDDEN", 403, user.client.usage.get, user_id=user.id)
+        self.assertApiError("FORBIDDEN", 403, user.client.usage.list_records, user_id=user.id)
+        err = self.assertApiError("VALIDATION_ERROR", 400, user.client.usage.get, group_by="week")
+        self.assertEqual([f["field"] for f in err.details["fields"]], ["group_by"])
+        err = self.assertApiError(
+            "VALIDATION_ERROR", 400, user.client.usage.get, from_="2026-02-02", to="2026-02-01"
+        )
+        self.assertEqual([f["field"] for f in err.details["fields"]], ["from"])
 
 
 class SkillsTest(ErrorAssertions):

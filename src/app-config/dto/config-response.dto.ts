@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+import { UserQuotaDto } from '../../core/auth/user-quota.dto';
+
 export class ConfigResponseDto {
   /** The model used when a chat or session names none. */
   model: string;
@@ -9,4 +11,7 @@ export class ConfigResponseDto {
   max_tokens: number;
   /** Empty when there is none. */
   system_prompt: string;
+  /** The quota of every user whose own `quota` is null; null: no limit. */
+  @ApiProperty({ type: UserQuotaDto, nullable: true })
+  default_user_quota: UserQuotaDto | null;
 }

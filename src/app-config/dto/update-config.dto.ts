@@ -1,5 +1,19 @@
-import { IsInt, IsNumber, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
+import { UserQuotaDto } from '../../core/auth/user-quota.dto';
 import { Optional } from '../../core/http/optional.decorator';
 
 export class UpdateConfigDto {
@@ -25,4 +39,12 @@ export class UpdateConfigDto {
   @IsString()
   @MaxLength(32_000)
   system_prompt?: string;
+
+  /** The quota of every user whose own `quota` is null; null: no limit. */
+  @ApiProperty({ type: UserQuotaDto, nullable: true, required: false })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => UserQuotaDto)
+  default_user_quota?: UserQuotaDto | null;
 }

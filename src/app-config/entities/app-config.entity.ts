@@ -1,5 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import type { UserQuota } from '../../core/auth/user-quota';
+import { jsonText } from '../../core/database/json-text.transformer';
+
 /** The one row of runtime settings (id 1); null columns fall back to the defaults. */
 @Entity({ name: 'app_config' })
 export class AppConfigEntity {
@@ -17,6 +20,10 @@ export class AppConfigEntity {
 
   @Column({ name: 'system_prompt', type: 'text', nullable: true })
   systemPrompt: string | null;
+
+  /** The quota of every user whose own is null; null: no limit. */
+  @Column({ name: 'default_user_quota', type: 'text', nullable: true, transformer: jsonText })
+  defaultUserQuota: UserQuota | null;
 
   @Column({ name: 'updated_at' })
   updatedAt: Date;

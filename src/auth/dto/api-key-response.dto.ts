@@ -10,6 +10,10 @@ export class ApiKeyResponseDto {
   last_used_at: Date | null;
   /** The key's own request limit per minute; null: only the user's limit applies. */
   rate_limit_per_minute: number | null;
+  /** The only models the key may use; null: any model. */
+  models: string[] | null;
+  /** The key's own daily token limit (input + output, UTC day); null: only the user's quota applies. */
+  tokens_per_day: number | null;
 }
 
 /** Only the creation answer carries the key itself. */

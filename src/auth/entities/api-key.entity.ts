@@ -1,5 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
+import { jsonText } from '../../core/database/json-text.transformer';
 import { UserEntity } from '../../users/entities/user.entity';
 
 @Entity({ name: 'api_keys' })
@@ -38,4 +39,12 @@ export class ApiKeyEntity {
   /** The key's own request limit, below the user's; null: only the user's limit applies. */
   @Column({ name: 'rate_limit_per_minute', type: 'integer', nullable: true })
   rateLimitPerMinute: number | null;
+
+  /** The only models the key may use; null: any model. */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  models: string[] | null;
+
+  /** The key's own daily token limit, below the user's quota; null: none. */
+  @Column({ name: 'tokens_per_day', type: 'integer', nullable: true })
+  tokensPerDay: number | null;
 }

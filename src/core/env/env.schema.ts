@@ -136,6 +136,11 @@ export class EnvSchema {
   @IsString()
   PROVIDERS_FILE?: string;
 
+  /** JSON or YAML: model id → {input_price, output_price} in USD per million tokens. */
+  @IsOptional()
+  @IsString()
+  PRICES_FILE?: string;
+
   @Transform(toBoolean)
   @IsIn([true, false], { message: 'ECHO_MODEL must be true or false' })
   ECHO_MODEL: boolean = true;
@@ -251,6 +256,7 @@ export const ENV_KEYS = Object.keys(new EnvSchema()).concat([
   'DEEPSEEK_API_KEY',
   'OPENAI_API_KEY',
   'PROVIDERS_FILE',
+  'PRICES_FILE',
   'METRICS_TOKEN',
   'SECRETS_KEY',
   'TRUST_PROXY',

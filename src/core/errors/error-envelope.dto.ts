@@ -17,7 +17,8 @@ export class ApiErrorDto {
     additionalProperties: true,
     description:
       'Depends on the code, and is often empty: VALIDATION_ERROR lists `fields: [{field, message}]`, ' +
-      'RATE_LIMIT gives `retry_after` (seconds), MODEL_NOT_FOUND names the `model`.',
+      'RATE_LIMIT gives `retry_after` (seconds), QUOTA_EXCEEDED `limit`, `used` and `resets_at`, ' +
+      'MODEL_NOT_FOUND names the `model`.',
     properties: {
       fields: {
         type: 'array',

@@ -16,6 +16,13 @@ const CODES: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.MODEL_NOT_FOUND]: 'model_not_found',
   [ErrorCode.RATE_LIMIT]: 'rate_limit_exceeded',
   [ErrorCode.NOT_FOUND]: 'unknown_url',
+  [ErrorCode.QUOTA_EXCEEDED]: 'insufficient_quota',
+  [ErrorCode.MODEL_NOT_ALLOWED]: 'model_not_allowed',
+};
+
+/** OpenAI's type where it is not the one the status implies (its SDK retries a rate_limit_error). */
+const TYPES: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.QUOTA_EXCEEDED]: 'insufficient_quota',
 };
 
 function errorType(status: number): string {
@@ -43,13 +50,16 @@ export class ProviderRefusal extends AppException {
 export function toOpenAiError(error: AppException): OpenAiErrorBody {
   if (error instanceof ProviderRefusal) return { error: error.openai };
   const fields = error.details.fields as { field: string; message: string }[] | undefined;
-  const param = error.code === ErrorCode.MODEL_NOT_FOUND ? 'model' : (fields?.[0]?.field ?? null);
+  const param =
+    error.code === ErrorCode.MODEL_NOT_FOUND || error.code === ErrorCode.MODEL_NOT_ALLOWED
+      ? 'model'
+      : (fields?.[0]?.field ?? null);
   const message =
     fields && fields.length > 0 ? fields.map((f) => f.message).join('; ') : error.message;
   return {
     error: {
       message,
-      type: errorType(error.getStatus()),
+      type: TYPES[error.code] ?? errorType(error.getStatus()),
       code: CODES[error.code] ?? error.code.toLowerCase(),
       param,
     },

@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'user.created',
   'user.updated',
   'config.updated',
+  'quota.exceeded',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number] | 'webhook.test';
@@ -26,8 +27,11 @@ export const ADMIN_EVENTS: readonly string[] = ['user.created', 'user.updated', 
 
 export const ALL_EVENTS = '*';
 
-/** Whom an event concerns: one user's resources, or the admins. */
-export type Audience = { userId: string } | 'admins';
+/**
+ * Whom an event concerns: one user's resources, the admins, or both (a user's quota: the user and
+ * every active admin hear of it, each webhook once).
+ */
+export type Audience = { userId: string; alsoAdmins?: boolean } | 'admins';
 
 /** A user's fields that decide which events their webhooks receive. */
 export type AccessField = 'role' | 'disabled';

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -8,6 +9,7 @@ export type SortOrder = 'asc' | 'desc';
 
 /** `?limit&offset&order` of every list endpoint; out-of-range values are a 400, never clamped. */
 export class ListQueryDto {
+  @ApiProperty({ required: false, type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -15,6 +17,7 @@ export class ListQueryDto {
   @Max(100)
   limit: number = 50;
 
+  @ApiProperty({ required: false, type: 'integer', minimum: 0, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -22,6 +25,7 @@ export class ListQueryDto {
   @Max(MAX_OFFSET)
   offset: number = 0;
 
+  @ApiProperty({ required: false, enum: ['asc', 'desc'], default: 'desc' })
   @IsOptional()
   @IsIn(['asc', 'desc'])
   order: SortOrder = 'desc';

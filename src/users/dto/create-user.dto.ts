@@ -1,5 +1,18 @@
-import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 
+import { UserQuotaDto } from '../../core/auth/user-quota.dto';
 import { NotBlank } from '../../core/http/not-blank.decorator';
 import { Optional } from '../../core/http/optional.decorator';
 import { Role, ROLES } from '../entities/user.entity';
@@ -24,4 +37,15 @@ export class CreateUserDto {
   @Optional()
   @IsIn(ROLES)
   role?: Role;
+
+  /**
+   * Admins only: the user's limits; null (the default) means the config's `default_user_quota`
+   * applies, `{}` means no limit at all for this user.
+   */
+  @ApiProperty({ type: UserQuotaDto, nullable: true, required: false })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => UserQuotaDto)
+  quota?: UserQuotaDto | null;
 }

@@ -1,3 +1,6 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { UserQuotaDto } from '../../core/auth/user-quota.dto';
 import { ListResponse } from '../../core/http/list-response';
 import type { Role } from '../entities/user.entity';
 
@@ -7,6 +10,9 @@ export class UserResponseDto {
   name: string | null;
   role: Role;
   disabled: boolean;
+  /** The user's own limits; null: the config's `default_user_quota` applies. */
+  @ApiProperty({ type: UserQuotaDto, nullable: true })
+  quota: UserQuotaDto | null;
   created_at: Date;
   updated_at: Date;
 }

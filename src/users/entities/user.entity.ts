@@ -1,6 +1,8 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import type { Role } from '../../core/auth/role';
+import type { UserQuota } from '../../core/auth/user-quota';
+import { jsonText } from '../../core/database/json-text.transformer';
 import { TimestampedEntity } from '../../core/database/timestamped.entity';
 
 export { type Role, ROLES } from '../../core/auth/role';
@@ -30,4 +32,8 @@ export class UserEntity extends TimestampedEntity {
   /** Carried in every JWT; bumped by a password, e-mail or role change or a disable to revoke them. */
   @Column({ name: 'token_version', type: 'integer', default: 0 })
   tokenVersion: number;
+
+  /** Null: the config's `default_user_quota` applies. */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  quota: UserQuota | null;
 }

@@ -23,7 +23,7 @@ export class Users extends Resource {
     return this.transport.request({ method: 'GET', path: p`/users/${id}`, options });
   }
 
-  /** Admins, or the user themself (who may not set `role` or `disabled`). */
+  /** Admins, or the user themself (who may not set `role`, `disabled` or `quota`). */
   update(id: string, params: UserUpdateParams, options?: RequestOptions): Promise<User> {
     return this.transport.request({
       method: 'PATCH',

@@ -6,6 +6,7 @@ import { SessionMessageCount1764120700000 as PostgresSessionMessageCount } from 
 import { ListOrderIndexes1764120710000 as PostgresListOrderIndexes } from './postgres/1764120710000-ListOrderIndexes';
 import { TokenVersionKeyLimits1764220000000 as PostgresTokenVersionKeyLimits } from './postgres/1764220000000-TokenVersionKeyLimits';
 import { WebhookRetention1764230000000 as PostgresWebhookRetention } from './postgres/1764230000000-WebhookRetention';
+import { Usage1764240000000 as PostgresUsage } from './postgres/1764240000000-Usage';
 import { Init1764080000000 as SqliteInit } from './sqlite/1764080000000-Init';
 import { Chat1764090000000 as SqliteChat } from './sqlite/1764090000000-Chat';
 import { Skills1764100000000 as SqliteSkills } from './sqlite/1764100000000-Skills';
@@ -14,6 +15,7 @@ import { SessionMessageCount1764120700000 as SqliteSessionMessageCount } from '.
 import { ListOrderIndexes1764120710000 as SqliteListOrderIndexes } from './sqlite/1764120710000-ListOrderIndexes';
 import { TokenVersionKeyLimits1764220000000 as SqliteTokenVersionKeyLimits } from './sqlite/1764220000000-TokenVersionKeyLimits';
 import { WebhookRetention1764230000000 as SqliteWebhookRetention } from './sqlite/1764230000000-WebhookRetention';
+import { Usage1764240000000 as SqliteUsage } from './sqlite/1764240000000-Usage';
 
 /** One ordered list per dialect; a landed migration is never edited, only followed by a new one. */
 export const POSTGRES_MIGRATIONS = [
@@ -25,6 +27,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresListOrderIndexes,
   PostgresWebhookRetention,
   PostgresTokenVersionKeyLimits,
+  PostgresUsage,
 ];
 export const SQLITE_MIGRATIONS = [
   SqliteInit,
@@ -35,4 +38,5 @@ export const SQLITE_MIGRATIONS = [
   SqliteListOrderIndexes,
   SqliteWebhookRetention,
   SqliteTokenVersionKeyLimits,
+  SqliteUsage,
 ];

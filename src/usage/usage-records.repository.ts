@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+
+import type { SortOrder } from '../core/http/list-query.dto';
+import { UsageRecordEntity, UsageStatus } from './entities/usage-record.entity';
+
+/** A record as the completion path writes it (SPEC §13). */
+export interface NewUsageRecord {
+  userId: string;
+  apiKeyId: string | null;
+  model: string;
+  provider: string;
+  endpoint: string;
+  status: UsageStatus;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  latencyMs: number;
+  createdAt?: Date;
+}
+
+export type UsageGroupBy = 'day' | 'model' | 'api_key' | 'user';
+
+/** Which records a report or a list reads; `userId` undefined means every user's. */
+export interface UsageFilter {
+  userId?: string;
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  model?: string;
+  apiKeyId?: string;
+}
+
+export interface UsageSums {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Null when no record of the group has a price. */
+  costUsd: number | null;
+  unpricedRequests: number;
+}
+
+export interface UsageGroup extends UsageSums {
+  key: string | null;
+}
+
+export type UsageSubject = { userId: string } | { apiKeyId: string };
+
+/** Raw SUMs come back as strings (PostgreSQL bigint) or numbers (SQLite). */
+interface RawSums {
+  requests: string | number | null;
+  input_tokens: string | number | null;
+  output_tokens: string | number | null;
+  cost_usd: string | number | null;
+  unpriced_requests: string | number | null;
+}
+
+const toSums = (raw: RawSums | undefined): UsageSums => ({
+  requests: Number(raw?.requests ?? 0),
+  inputTokens: Number(raw?.input_tokens ?? 0),
+  outputTokens: Number(raw?.output_tokens ?? 0),
+  costUsd: raw?.cost_usd === null || raw?.cost_usd === undefined ? null : Number(raw.cost_usd),
+  unpricedRequests: Number(raw?.unpriced_requests ?? 0),
+});
+
+/** The usage records' SQL; the only place that knows how each dialect buckets a day. */
+@Injectable()
+export class UsageRecordsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One INSERT; pass the manager of a running transaction to write it with the turn it belongs to. */
+  async insert(record: NewUsageRecord, manager?: EntityManager): Promise<string> {
+    const id = randomUUID();
+    await (manager ?? this.db.manager).insert(UsageRecordEntity, {
+      id,
+      userId: record.userId,
+      apiKeyId: record.apiKeyId,
+      model: record.model,
+      provider: record.provider,
+      endpoint: record.endpoint,
+      status: record.status,
+      inputTokens: record.inputTokens,
+      outputTokens: record.outputTokens,
+      costUsd: record.costUsd,
+      latencyMs: record.latencyMs,
+      createdAt: record.createdAt ?? new Date(),
+    });
+    return id;
+  }
+
+  /** Tokens (input + output) and priced cost of a user's or a key's records since `since`. */
+  async sumSince(
+    subject: UsageSubject,
+    since: Date,
+  ): Promise<{ tokens: number; cost_usd: number }> {
+    const qb = this.db
+      .getRepository(UsageRecordEntity)
+      .createQueryBuilder('r')
+      .select('SUM(r.input_tokens + r.output_tokens)', 'tokens')
+      .addSelect('SUM(r.cost_usd)', 'cost_usd')
+      .where('r.created_at >= :since', { since });
+    if ('userId' in subject) qb.andWhere('r.user_id = :userId', { userId: subject.userId });
+    else qb.andWhere('r.api_key_id = :apiKeyId', { apiKeyId: subject.apiKeyId });
+    const raw = await qb.getRawOne<{ tokens: unknown; cost_usd: unknown }>();
+    return { tokens: Number(raw?.tokens ?? 0), cost_usd: Number(raw?.cost_usd ?? 0) };
+  }
+
+  /** SUMs per group, and over the whole filter. Days are UTC calendar days, `YYYY-MM-DD`. */
+  async report(
+    filter: UsageFilter,
+    groupBy: UsageGroupBy,
+  ): Promise<{ groups: UsageGroup[]; totals: UsageSums }> {
+    const key = this.groupKey(groupBy);
+    const rows = await this.sums(this.filtered(filter))
+      .addSelect(key, 'key')
+      .groupBy(key)
+      .getRawMany<RawSums & { key: string | null }>();
+    const groups = rows.map((raw) => ({ key: raw.key, ...toSums(raw) }));
+    // Days in calendar order; anything else by tokens used, largest first.
+    if (groupBy === 'day') groups.sort((a, b) => (a.key! < b.key! ? -1 : 1));
+    else
+      groups.sort(
+        (a, b) =>
+          b.inputTokens + b.outputTokens - (a.inputTokens + a.outputTokens) ||
+          b.requests - a.requests ||
+          String(a.key).localeCompare(String(b.key)),
+      );
+    const totals = toSums(await this.sums(this.filtered(filter)).getRawOne<RawSums>());
+    return { groups, totals };
+  }
+
+  /** A page of the records themselves, by creation time. */
+  list(
+    filter: UsageFilter,
+    paging: { limit: number; offset: number; order: SortOrder },
+  ): Promise<[UsageRecordEntity[], number]> {
+    const order = paging.order === 'asc' ? 'ASC' : 'DESC';
+    return this.filtered(filter)
+      .orderBy('r.created_at', order)
+      .addOrderBy('r.id', order)
+      .take(paging.limit)
+      .skip(paging.offset)
+      .getManyAndCount();
+  }
+
+  private filtered(filter: UsageFilter): SelectQueryBuilder<UsageRecordEntity> {
+    const qb = this.db
+      .getRepository(UsageRecordEntity)
+      .createQueryBuilder('r')
+      .where('r.created_at >= :from AND r.created_at < :to', { from: filter.from, to: filter.to });
+    if (filter.userId !== undefined) qb.andWhere('r.user_id = :userId', { userId: filter.userId });
+    if (filter.model !== undefined) qb.andWhere('r.model = :model', { model: filter.model });
+    if (filter.apiKeyId !== undefined)
+      qb.andWhere('r.api_key_id = :apiKeyId', { apiKeyId: filter.apiKeyId });
+    return qb;
+  }
+
+  private sums(qb: SelectQueryBuilder<UsageRecordEntity>): SelectQueryBuilder<UsageRecordEntity> {
+    return qb
+      .select('COUNT(*)', 'requests')
+      .addSelect('SUM(r.input_tokens)', 'input_tokens')
+      .addSelect('SUM(r.output_tokens)', 'output_tokens')
+      .addSelect('SUM(r.cost_usd)', 'cost_usd')
+      .addSelect('SUM(CASE WHEN r.cost_usd IS NULL THEN 1 ELSE 0 END)', 'unpriced_requests');
+  }
+
+  private groupKey(groupBy: UsageGroupBy): string {
+    switch (groupBy) {
+      case 'day':
+        // SQLite stores UTC 'YYYY-MM-DD HH:MM:SS.SSS' text; PostgreSQL a timestamptz.
+        return this.db.options.type === 'postgres'
+          ? `to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
+          : 'substr(r.created_at, 1, 10)';
+      case 'model':
+        return 'r.model';
+      case 'api_key':
+        return 'r.api_key_id';
+      case 'user':
+        return 'r.user_id';
+    }
+  }
+}
