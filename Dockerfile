@@ -10,10 +10,15 @@ WORKDIR /app
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
+# The admin console's own dependencies install with the server's (the root postinstall), so its
+# manifests come first too.
 COPY package.json package-lock.json ./
+COPY web/package.json web/package-lock.json ./web/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ormconfig.ts ./
 COPY src ./src
+COPY web/index.html web/vite.config.ts web/tsconfig.json ./web/
+COPY web/src ./web/src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:${NODE_MAJOR}-bookworm-slim AS runtime

@@ -183,6 +183,12 @@ try {
   });
   if (login.status !== 200) throw new Error(`login answered ${login.status}`);
   log('login as the first admin works');
+  // The image ships the admin console, built with the server.
+  const adminPage = await fetch(`http://127.0.0.1:${port}/admin/`);
+  const adminHtml = await adminPage.text();
+  if (adminPage.status !== 200 || !adminHtml.includes('<div id="root">'))
+    throw new Error(`/admin/ answered ${adminPage.status} without the console`);
+  log('the admin console is served at /admin');
   server.kill('SIGTERM');
   const { code, signal } = await exited;
   if (code !== 0) throw new Error(`SIGTERM: exit ${code ?? signal}\n${output}`);

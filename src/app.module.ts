@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+import { AdminConsoleModule } from './admin-console/admin-console.module';
 import { AppConfigModule } from './app-config/app-config.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
@@ -26,6 +27,7 @@ import { ModelsModule } from './models/models.module';
 import { OpenAiModule } from './openai/openai.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SkillsModule } from './skills/skills.module';
+import { QuotaModule } from './usage/quota.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -73,6 +75,8 @@ export class AppModule {
               ChatModule,
               OpenAiModule,
               UsageModule,
+              QuotaModule,
+              AdminConsoleModule.forRoot(),
             ]
           : []),
       ],

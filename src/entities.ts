@@ -5,6 +5,7 @@ import { MessageEntity } from './sessions/entities/message.entity';
 import { SessionEntity } from './sessions/entities/session.entity';
 import { SkillEntity } from './skills/entities/skill.entity';
 import { SkillRunEntity } from './skills/entities/skill-run.entity';
+import { QuotaAlertEntity } from './usage/entities/quota-alert.entity';
 import { UsageRecordEntity } from './usage/entities/usage-record.entity';
 import { UserEntity } from './users/entities/user.entity';
 import { WebhookEntity } from './webhooks/entities/webhook.entity';
@@ -30,4 +31,5 @@ export const ENTITIES = [
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
   UsageRecordEntity,
+  QuotaAlertEntity,
 ];

@@ -53,7 +53,7 @@ export class ChatStreamService {
       failure = err;
     }
 
-    const { complete, usage, outcome } = run.finish(reply, failure);
+    const { complete, usage } = run.finish(reply, failure);
     let stored;
     let unstored: AppException | undefined;
     try {
@@ -62,7 +62,7 @@ export class ChatStreamService {
         reply,
         usage,
         complete ? 'complete' : 'incomplete',
-        outcome,
+        run.record(),
       );
     } catch (err) {
       this.chat.logUnstored(err);

@@ -15,10 +15,19 @@ import { ChatStreamChunkDto, ChatStreamUsageDto } from './dto/chat-stream-events
 
 /** What both chat routes answer before a reply starts, besides the errors every route shares. */
 const CHAT_ERRORS = {
+  403:
+    'FORBIDDEN: the account is disabled; MODEL_NOT_ALLOWED: the API key may use only the models ' +
+    'in its `models`',
   404:
     'SESSION_NOT_FOUND: `session_id` is unknown or not yours; MODEL_NOT_FOUND: the model is ' +
     'unknown or its provider is not configured',
+  429:
+    'RATE_LIMIT: over the per-credential limit; QUOTA_EXCEEDED: a quota of the user or key is used ' +
+    'up (`details: {limit, used, resets_at}`); either way, retry after `Retry-After` seconds',
   502: 'UPSTREAM_ERROR: the model provider failed or refused',
+  503:
+    'SERVICE_UNAVAILABLE: the database is unreachable, Redis is and the caller has a quota, or ' +
+    'the server is shutting down',
   504: 'UPSTREAM_TIMEOUT: the model provider did not answer within UPSTREAM_TIMEOUT_MS',
 };
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfigService } from '../app-config/app-config.service';
-import type { CompletionEndpoint, CompletionOutcome } from '../completions/completion-gate';
+import type { CompletionEndpoint, CompletionRecord } from '../completions/completion-gate';
 import type { CompletionSpec } from '../completions/completion-runner';
 import { CompletionRunner } from '../completions/completion-runner';
 import type { Principal } from '../core/auth/principal';
@@ -94,7 +94,7 @@ export class ChatService {
     const { content, usage } = call.result;
     let stored;
     try {
-      stored = await this.store(turn, content, usage, 'complete', call.outcome);
+      stored = await this.store(turn, content, usage, 'complete', call.record());
     } catch (err) {
       await call.settle(false);
       throw err;
@@ -119,13 +119,13 @@ export class ChatService {
     return { principal: user, endpoint, model: turn.model, request: turn.request, clientGone };
   }
 
-  /** The turn with its reply; `outcome` is the call's, for a usage record written with the turn. */
+  /** The turn with its reply, and the call's usage record written in the same transaction. */
   store(
     turn: PreparedTurn,
     reply: string,
     usage: TokenUsage,
     status: 'complete' | 'incomplete',
-    outcome?: CompletionOutcome,
+    record: CompletionRecord | null,
   ) {
     return this.sessions.storeTurn({
       userId: turn.userId,
@@ -135,7 +135,7 @@ export class ChatService {
       model: turn.model.id,
       usage,
       status,
-      outcome,
+      record,
     });
   }
 

@@ -22,14 +22,34 @@ export interface CompletionOutcome {
 }
 
 /**
+ * A call's usage record (SPEC §13), priced and dated by the gate, for a caller that writes it in
+ * its own transaction (a chat turn, with its messages).
+ */
+export interface CompletionRecord {
+  userId: string;
+  apiKeyId: string | null;
+  model: string;
+  provider: string;
+  endpoint: CompletionEndpoint;
+  status: CompletionStatus;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  latencyMs: number;
+  createdAt: Date;
+}
+
+/**
  * The one hook every provider call passes through (STYLE habit 17): the completion runner calls
  * `admit` before the provider is reached (it throws QUOTA_EXCEEDED or MODEL_NOT_ALLOWED) and
  * `settle` exactly once when the call has ended, whatever the outcome. `recorded` says the caller
- * already wrote the usage record in its own transaction (a chat turn does), so only the counters
- * are left to update.
+ * already wrote the usage record in its own transaction (a chat turn does: the one `record`
+ * answered), so only the counters are left to update.
  */
 export interface CompletionGate {
   admit(call: CompletionCall): Promise<void>;
+  /** The usage record of an ended call; a gate that records nothing leaves it out. */
+  record?(call: CompletionCall, outcome: CompletionOutcome): CompletionRecord;
   settle(call: CompletionCall, outcome: CompletionOutcome, recorded: boolean): Promise<void>;
 }
 

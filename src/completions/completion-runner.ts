@@ -14,6 +14,7 @@ import {
   CompletionEndpoint,
   CompletionGate,
   CompletionOutcome,
+  CompletionRecord,
   CompletionStatus,
   OPEN_GATE,
 } from './completion-gate';
@@ -52,8 +53,9 @@ const failureLabel = (err: unknown): string =>
  * A call the runner cannot finish (provider error or timeout: `failed`; client gone or shutdown:
  * `incomplete`) is settled by the runner before it throws. A call that produced a reply is handed
  * back, outcome included, and the route settles it with `settle(recorded)` once it has done its
- * part: a chat turn stores the turn first, with the outcome, so its usage record can be written in
- * the turn's own transaction, then settles with `recorded: true` (or `false` when storing failed);
+ * part: a chat turn stores the turn first, with the usage record the gate made of its outcome
+ * (`record()`), in the turn's own transaction, then settles with `recorded: true` (or `false` when
+ * storing failed);
  * `/v1` stores nothing and settles with `recorded: false`. A gate that fails to settle is logged,
  * never the caller's error: the reply has been produced by then.
  *
@@ -87,8 +89,11 @@ export class CompletionRunner {
       throw await this.cutShort(spec, call, started, signal, err, '');
     }
     const outcome = this.observe(spec, started, 'complete', result.usage, 'complete');
-    return new FinishedCompletion(result, outcome, (recorded) =>
-      this.settle(call, outcome, recorded),
+    return new FinishedCompletion(
+      result,
+      outcome,
+      () => this.record(call, outcome),
+      (recorded) => this.settle(call, outcome, recorded),
     );
   }
 
@@ -150,6 +155,11 @@ export class CompletionRunner {
       status,
     );
     return { complete, usage, finishReason: stream.finishReason, outcome };
+  }
+
+  /** @internal The usage record of an ended call, for a caller that stores it itself. */
+  record(call: CompletionCall, outcome: CompletionOutcome): CompletionRecord | null {
+    return this.gate.record?.(call, outcome) ?? null;
   }
 
   /** @internal Settles once; a gate that fails is logged, the caller's reply goes on. */
@@ -244,8 +254,14 @@ export class FinishedCompletion {
   constructor(
     readonly result: ChatCompletion,
     readonly outcome: CompletionOutcome,
+    private readonly recordWith: () => CompletionRecord | null,
     private readonly settleWith: (recorded: boolean) => Promise<void>,
   ) {}
+
+  /** The usage record to store with the caller's own data; then `settle(true)`. */
+  record(): CompletionRecord | null {
+    return this.recordWith();
+  }
 
   settle(recorded: boolean): Promise<void> {
     if (this.settled) return Promise.resolve();
@@ -288,6 +304,11 @@ export class CompletionStream {
       failure,
     );
     return this.ended;
+  }
+
+  /** After `finish`: the usage record to store with the caller's own data; then `settle(true)`. */
+  record(): CompletionRecord | null {
+    return this.ended ? this.runner.record(this.call, this.ended.outcome) : null;
   }
 
   /** Once, after `finish`; `recorded`: the caller wrote the usage record with its own data. */

@@ -5,6 +5,16 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { rateLimitUnchecked } from '../core/redis/rate-limit-unchecked';
 import { RedisService } from '../core/redis/redis.service';
 
+/** What the usage metrics read of a usage record. */
+export interface UsageFigures {
+  model: string;
+  provider: string;
+  status: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+}
+
 /** Counters kept in Redis, so every replica exports the same cluster-wide totals. */
 export type JobCounter = 'skill_runs' | 'webhook_attempts';
 
@@ -43,6 +53,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly usageTokens = new Counter({
+    name: 'openclaw_usage_tokens_total',
+    help: 'Tokens of recorded provider calls by model, provider and direction (input, output)',
+    labelNames: ['model', 'provider', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly usageCost = new Counter({
+    name: 'openclaw_usage_cost_usd_total',
+    help: 'Cost in USD of recorded provider calls by model and provider (priced models only)',
+    labelNames: ['model', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly usageCalls = new Counter({
+    name: 'openclaw_usage_calls_total',
+    help: 'Recorded provider calls by model, provider and status (complete, incomplete, failed)',
+    labelNames: ['model', 'provider', 'status'] as const,
+    registers: [this.registry],
+  });
+
   // Job outcomes happen in worker processes, which serve no /metrics (SPEC §1): workers count them
   // in Redis and every API replica exports the cluster-wide totals.
   private readonly skillRuns = this.sharedCounter(
@@ -73,6 +104,17 @@ export class MetricsService {
   countTokens(model: string, usage: { input: number; output: number }): void {
     this.upstreamTokens.inc({ model, direction: 'input' }, usage.input);
     this.upstreamTokens.inc({ model, direction: 'output' }, usage.output);
+  }
+
+  /** A usage record's call, tokens and cost, by model and provider (never by user: unbounded labels). */
+  countUsage(record: UsageFigures): void {
+    const { model, provider } = record;
+    this.usageCalls.inc({ model, provider, status: record.status });
+    if (record.inputTokens > 0)
+      this.usageTokens.inc({ model, provider, direction: 'input' }, record.inputTokens);
+    if (record.outputTokens > 0)
+      this.usageTokens.inc({ model, provider, direction: 'output' }, record.outputTokens);
+    if (record.costUsd !== null) this.usageCost.inc({ model, provider }, record.costUsd);
   }
 
   /** Adds one to a cluster-wide job counter; a Redis outage loses the count, never the job. */

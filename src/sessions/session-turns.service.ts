@@ -4,13 +4,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-import type { CompletionOutcome } from '../completions/completion-gate';
+import type { CompletionRecord } from '../completions/completion-gate';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import type { EventType } from '../core/events/event-catalogue';
 import { EventsService } from '../core/events/events.service';
 import { isUuid } from '../core/http/parse-id.pipe';
 import type { ChatMessage, TokenUsage } from '../models/provider.types';
+import { UsageRecordsRepository } from '../usage/usage-records.repository';
 import type { SessionResponseDto } from './dto/session-response.dto';
 import type { MessageStatus } from './entities/message.entity';
 import { toMessageDto, toSessionDto } from './sessions.mapper';
@@ -28,8 +29,8 @@ export interface TurnToStore {
   model: string;
   usage: TokenUsage;
   status: MessageStatus;
-  /** The provider call's outcome, for a usage record written in the turn's transaction. */
-  outcome?: CompletionOutcome;
+  /** The provider call's usage record, written with the turn (SPEC §13). */
+  record?: CompletionRecord | null;
 }
 
 export interface StoredTurn {
@@ -44,6 +45,7 @@ export class SessionTurnsService {
     private readonly repo: SessionsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsService,
+    private readonly usage: UsageRecordsRepository,
   ) {}
 
   /**
@@ -80,7 +82,8 @@ export class SessionTurnsService {
     const [question, answer] = turnMessages(turn, now);
     const stored = { userMessageId: question.id, assistantMessageId: answer.id };
     if (await this.storesAtOnce(turn)) {
-      if (!(await this.repo.insertTurnAtOnce(turn.userId, turn.session, [question, answer], now)))
+      const { userId, session, record = null } = turn;
+      if (!(await this.repo.insertTurnAtOnce(userId, session, [question, answer], now, record)))
         // The session was deleted while the reply was being written.
         throw new AppException(ErrorCode.SESSION_NOT_FOUND);
       return stored;
@@ -116,6 +119,7 @@ export class SessionTurnsService {
         { ...answer, seq: last },
       ];
       await this.repo.insertMessages(tx, messages);
+      if (turn.record) await this.usage.insert(turn.record, tx);
       for (const message of messages)
         await emit('message.created', audience, toMessageDto(message));
     });

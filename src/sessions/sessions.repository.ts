@@ -4,6 +4,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 
 import { SqlParams } from '../core/database/sql-params';
 import type { ListQueryDto } from '../core/http/list-query.dto';
+import { NewUsageRecord, usageRecordInsert } from '../usage/usage-records.repository';
 import { MessageEntity } from './entities/message.entity';
 import { SessionEntity } from './entities/session.entity';
 
@@ -177,8 +178,9 @@ export class SessionsRepository {
     session: TurnSession,
     messages: [TurnMessage, TurnMessage],
     now: Date,
+    record: NewUsageRecord | null,
   ): Promise<boolean> {
-    const { sql, values } = turnStatement(userId, session, messages, now);
+    const { sql, values } = turnStatement(userId, session, messages, now, record);
     const rows = (await this.db.query(sql, values)) as unknown[];
     return rows.length > 0;
   }
@@ -190,6 +192,7 @@ export function turnStatement(
   session: TurnSession,
   messages: [TurnMessage, TurnMessage],
   now: Date,
+  record: NewUsageRecord | null = null,
 ): { sql: string; values: unknown[] } {
   const p = new SqlParams();
   const id = p.bind(session.id);
@@ -207,7 +210,9 @@ export function turnStatement(
       `(${p.bind(m.id)}::uuid, ${i - messages.length + 1}, ${p.bind(m.role)}::text, ` +
       `${p.bind(m.content)}::text, ${p.bind(m.tokens)}::int, ${p.bind(m.status)}::text)`,
   );
-  const sql = `WITH s AS (${sessionSql})
+  // The call's usage record is one more part of the statement (SPEC §13: written with the turn).
+  const usageSql = record ? `, u AS (${usageRecordInsert(record, p, 's')})` : '';
+  const sql = `WITH s AS (${sessionSql})${usageSql}
     INSERT INTO messages (id, session_id, seq, role, content, model, tokens, status, created_at)
     SELECT v.id, ${id}, s.last_seq + v.offset_by, v.role, v.content, ${model}, v.tokens, v.status, ${at}
       FROM s, (VALUES ${rows.join(', ')}) AS v (id, offset_by, role, content, tokens, status)

@@ -68,3 +68,13 @@ export const DOCKER_COMPOSE: Capability = {
     'apt-get install docker-compose (it validates docker-compose.yml; no Docker engine needed)',
   problem: () => missingCommand('docker-compose', ['version']),
 };
+
+/** Debian's Chromium, which playwright-core drives (it downloads no browser of its own). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export const CHROMIUM: Capability = {
+  name: 'Chromium',
+  install:
+    "apt-get install chromium (Debian's package; the console tests drive it with playwright-core)",
+  problem: () => missingCommand(CHROMIUM_PATH, ['--version']),
+};

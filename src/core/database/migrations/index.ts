@@ -7,6 +7,7 @@ import { ListOrderIndexes1764120710000 as PostgresListOrderIndexes } from './pos
 import { TokenVersionKeyLimits1764220000000 as PostgresTokenVersionKeyLimits } from './postgres/1764220000000-TokenVersionKeyLimits';
 import { WebhookRetention1764230000000 as PostgresWebhookRetention } from './postgres/1764230000000-WebhookRetention';
 import { Usage1764240000000 as PostgresUsage } from './postgres/1764240000000-Usage';
+import { QuotaAlerts1764245000000 as PostgresQuotaAlerts } from './postgres/1764245000000-QuotaAlerts';
 import { Init1764080000000 as SqliteInit } from './sqlite/1764080000000-Init';
 import { Chat1764090000000 as SqliteChat } from './sqlite/1764090000000-Chat';
 import { Skills1764100000000 as SqliteSkills } from './sqlite/1764100000000-Skills';
@@ -16,6 +17,7 @@ import { ListOrderIndexes1764120710000 as SqliteListOrderIndexes } from './sqlit
 import { TokenVersionKeyLimits1764220000000 as SqliteTokenVersionKeyLimits } from './sqlite/1764220000000-TokenVersionKeyLimits';
 import { WebhookRetention1764230000000 as SqliteWebhookRetention } from './sqlite/1764230000000-WebhookRetention';
 import { Usage1764240000000 as SqliteUsage } from './sqlite/1764240000000-Usage';
+import { QuotaAlerts1764245000000 as SqliteQuotaAlerts } from './sqlite/1764245000000-QuotaAlerts';
 
 /** One ordered list per dialect; a landed migration is never edited, only followed by a new one. */
 export const POSTGRES_MIGRATIONS = [
@@ -28,6 +30,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresWebhookRetention,
   PostgresTokenVersionKeyLimits,
   PostgresUsage,
+  PostgresQuotaAlerts,
 ];
 export const SQLITE_MIGRATIONS = [
   SqliteInit,
@@ -39,4 +42,5 @@ export const SQLITE_MIGRATIONS = [
   SqliteWebhookRetention,
   SqliteTokenVersionKeyLimits,
   SqliteUsage,
+  SqliteQuotaAlerts,
 ];

@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/** The quota_alerts SQL; both dialects know ON CONFLICT … RETURNING, only their placeholders differ. */
+@Injectable()
+export class QuotaAlertsRepository {
+  /** True when this call wrote the row, i.e. the alert has not fired before. */
+  async claim(
+    tx: EntityManager,
+    alert: { subject: string; limitName: string; period: string; at: Date },
+  ): Promise<boolean> {
+    const postgres = tx.connection.options.type === 'postgres';
+    const [a, b, c, d] = postgres ? ['$1', '$2', '$3', '$4'] : ['?', '?', '?', '?'];
+    const at = postgres ? alert.at : alert.at.toISOString().replace('T', ' ').replace('Z', '');
+    const rows = (await tx.query(
+      `INSERT INTO quota_alerts (subject, limit_name, period, created_at) VALUES (${a}, ${b}, ${c}, ${d})
+       ON CONFLICT DO NOTHING RETURNING subject`,
+      [alert.subject, alert.limitName, alert.period, at],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+}
