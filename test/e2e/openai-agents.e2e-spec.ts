@@ -371,6 +371,37 @@ describe('OpenAI-compatible endpoint for agents (SPEC §10)', () => {
     });
   });
 
+  it('usage records count agent calls like any other, with the provider’s tokens (SPEC §13)', async () => {
+    const user = await createUser(t);
+    const own = new OpenAI({ apiKey: await createApiKey(t, user.token), baseURL, maxRetries: 0 });
+    llm.behave({
+      toolCalls: [{ name: 'get_weather', arguments: '{"city":"Paris"}' }],
+      usage: { prompt_tokens: 50, completion_tokens: 12 },
+    });
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather?' }];
+    await own.chat.completions.create({ model: 'gpt-4o', messages, tools: [WEATHER_TOOL], n: 2 });
+    const stream = await own.chat.completions.create({
+      model: 'gpt-4o',
+      messages,
+      tools: [WEATHER_TOOL],
+      stream: true,
+    });
+    for await (const chunk of stream) void chunk;
+    const records = await t
+      .http()
+      .get('/api/v1/usage/records?order=asc')
+      .set('Authorization', `Bearer ${user.token}`)
+      .expect(200);
+    const record = expect.objectContaining({
+      endpoint: '/v1/chat/completions',
+      model: 'gpt-4o',
+      status: 'complete',
+      input_tokens: 50,
+      output_tokens: 12,
+    });
+    expect(records.body.data).toEqual([record, record]);
+  });
+
   describe('with LangChain (@langchain/openai)', () => {
     const chat = (model: string) =>
       new ChatOpenAI({ model, apiKey: key, configuration: { baseURL }, maxRetries: 0 });
