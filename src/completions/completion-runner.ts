@@ -121,7 +121,8 @@ export class CompletionRunner {
     if (signal.aborted) {
       // Stopped before the first byte: nothing was shown, so nothing is stored.
       await chunks.return?.(undefined);
-      const error = await this.cutShort(spec, call, started, signal, undefined, first.value ?? '');
+      const shown = stream.text ?? first.value ?? '';
+      const error = await this.cutShort(spec, call, started, signal, undefined, shown);
       if (error) throw error;
       return undefined;
     }
@@ -139,7 +140,8 @@ export class CompletionRunner {
   ): StreamEnd {
     const complete = failure === undefined && !signal.aborted && stream.complete;
     if (failure !== undefined && !signal.aborted) this.logFailure(failure);
-    const usage = stream.usage ?? this.count(spec, reply);
+    // A wire stream relays frames, not text: it keeps the text it has shown itself.
+    const usage = stream.usage ?? this.count(spec, stream.text ?? reply);
     const status: CompletionStatus = complete
       ? 'complete'
       : signal.aborted

@@ -19,6 +19,20 @@ export interface ChatRequest {
   options?: Record<string, unknown>;
   /** Aborted when the caller goes away or the server shuts down. */
   signal: AbortSignal;
+  /** Set for an OpenAI call passed through as its caller wrote it (SPEC §10). */
+  wire?: WireCall;
+}
+
+/**
+ * An OpenAI Chat Completions call passed through (`/v1`): `wire.messages` go to the provider instead
+ * of `messages` (which stay the text, for counting), the answer comes back whole (`body`), and a
+ * stream yields OpenAI's own `data: …` frames, relayed as the provider sent them.
+ */
+export interface WireCall {
+  /** The caller's messages: content parts, assistant tool calls and tool messages as sent. */
+  messages: unknown[];
+  /** The caller asked for the usage chunk at the end of a stream. */
+  includeUsage: boolean;
 }
 
 export interface ChatCompletion {
@@ -26,6 +40,8 @@ export interface ChatCompletion {
   usage: TokenUsage;
   /** Why the provider stopped (`stop`, `length`, …), when it said. */
   finishReason?: string;
+  /** A wire call's `chat.completion` as the provider answered it: every choice, tool calls, logprobs. */
+  body?: Record<string, unknown>;
 }
 
 /**
@@ -36,6 +52,8 @@ export interface ChatStream extends AsyncIterable<string> {
   readonly usage: TokenUsage | undefined;
   readonly complete: boolean;
   readonly finishReason?: string;
+  /** A wire stream's reply text so far (content and tool-call arguments), to count what was shown. */
+  readonly text?: string;
 }
 
 export interface ModelProvider {
@@ -61,6 +79,7 @@ export interface StreamState {
   usage: TokenUsage | undefined;
   complete: boolean;
   finishReason?: string;
+  text?: string;
 }
 
 export function chatStream(chunks: AsyncIterator<string>, state: StreamState): ChatStream {
@@ -74,6 +93,9 @@ export function chatStream(chunks: AsyncIterator<string>, state: StreamState): C
     },
     get finishReason() {
       return state.finishReason;
+    },
+    get text() {
+      return state.text;
     },
   };
 }

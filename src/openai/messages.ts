@@ -1,46 +1,54 @@
 import { AppException, FieldError } from '../core/errors/app.exception';
 import type { ChatMessage, ChatRole } from '../models/provider.types';
+import { textOfContent } from '../models/wire';
 
+/** The text each role counts as, for usage counted here and for the echo model. */
 const ROLES: Record<string, ChatRole> = {
   system: 'system',
-  // Newer OpenAI models call the system prompt "developer"; every provider knows "system".
   developer: 'system',
   user: 'user',
   assistant: 'assistant',
+  // A tool's result is input to the model, as a user's message is.
+  tool: 'user',
+  function: 'user',
 };
 
 const MAX_CHARS = 1_000_000;
 
-/** Text of a content field: a string, or text parts joined; other parts are refused. */
-function textOf(content: unknown, field: string, errors: FieldError[]): string {
-  if (typeof content === 'string') return content;
-  if (content === null || content === undefined) return '';
+/** The caller's messages as the provider gets them, and their text, for counting. */
+export interface OpenAiMessages {
+  wire: unknown[];
+  text: ChatMessage[];
+}
+
+/** Content is a string, null, or an array of parts (`{type, …}`), which go on as they are. */
+function checkContent(content: unknown, field: string, errors: FieldError[]): void {
+  if (content === null || content === undefined || typeof content === 'string') return;
   if (!Array.isArray(content)) {
     errors.push({ field, message: `${field} must be a string or an array of content parts` });
-    return '';
+    return;
   }
-  let text = '';
   content.forEach((part: unknown, i) => {
-    const p = part as { type?: unknown; text?: unknown } | null;
-    if (p && typeof p === 'object' && p.type === 'text' && typeof p.text === 'string') {
-      text += p.text;
-    } else {
+    const p = part as { type?: unknown } | null;
+    if (!p || typeof p !== 'object' || typeof p.type !== 'string') {
       errors.push({
         field: `${field}[${i}]`,
-        message: `${field}[${i}] must be a text part ({"type": "text", "text": "…"}): images, audio and files are not supported`,
+        message: `${field}[${i}] must be a content part with a type ({"type": "text", "text": "…"}, {"type": "image_url", …}, …)`,
       });
     }
   });
-  return text;
 }
 
-/** OpenAI messages as the providers take them, or a 400 naming every bad field. */
-export function toChatMessages(messages: unknown[]): ChatMessage[] {
+/**
+ * OpenAI messages, passed to the provider as sent (content parts, assistant `tool_calls`, `tool`
+ * messages: SPEC §10), or a 400 naming every field that no provider could read.
+ */
+export function toOpenAiMessages(messages: unknown[]): OpenAiMessages {
   const errors: FieldError[] = [];
   let chars = 0;
-  const out = messages.map((raw, i): ChatMessage => {
+  const text = messages.map((raw, i): ChatMessage => {
     const field = `messages[${i}]`;
-    const m = raw as { role?: unknown; content?: unknown; tool_calls?: unknown } | null;
+    const m = raw as { role?: unknown; content?: unknown } | null;
     if (!m || typeof m !== 'object' || Array.isArray(m)) {
       errors.push({ field, message: `${field} must be an object` });
       return { role: 'user', content: '' };
@@ -49,13 +57,11 @@ export function toChatMessages(messages: unknown[]): ChatMessage[] {
     if (!role) {
       errors.push({
         field: `${field}.role`,
-        message: `${field}.role must be one of system, developer, user, assistant (tool calling is not supported)`,
+        message: `${field}.role must be one of system, developer, user, assistant, tool`,
       });
     }
-    if (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) {
-      errors.push({ field: `${field}.tool_calls`, message: 'tool calling is not supported' });
-    }
-    const content = textOf(m.content, `${field}.content`, errors);
+    checkContent(m.content, `${field}.content`, errors);
+    const content = textOfContent(m.content);
     chars += content.length;
     return { role: role ?? 'user', content };
   });
@@ -66,5 +72,5 @@ export function toChatMessages(messages: unknown[]): ChatMessage[] {
     });
   }
   if (errors.length > 0) throw AppException.validation(errors);
-  return out;
+  return { wire: messages, text };
 }

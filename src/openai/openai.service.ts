@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 
@@ -14,11 +12,11 @@ import { SseWriter } from '../core/http/sse-writer';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { TokenUsage } from '../models/provider.types';
 import { ChatCompletionRequestDto, stopProblem } from './dto/chat-completion-request.dto';
-import type { ChatCompletionDto, CompletionUsageDto } from './dto/chat-completion-response.dto';
+import type { CompletionUsageDto } from './dto/chat-completion-response.dto';
 import type { OpenAiModelDto, OpenAiModelListDto } from './dto/openai-model.dto';
-import { toChatMessages } from './messages';
+import { toOpenAiMessages } from './messages';
 
-/** Fields passed to the provider as they are, when the caller set them. */
+/** Fields passed to the provider as they are, when the caller set them (SPEC §10). */
 const PASSED_ON = [
   'top_p',
   'stop',
@@ -28,6 +26,12 @@ const PASSED_ON = [
   'user',
   'logit_bias',
   'response_format',
+  'n',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'logprobs',
+  'top_logprobs',
 ] as const;
 
 const toUsage = (usage: TokenUsage): CompletionUsageDto => ({
@@ -64,38 +68,26 @@ export class OpenAiService {
     return this.toModel(this.models.list().find((m) => m.id === id)!);
   }
 
+  /** The provider's `chat.completion` as it answered: every choice, tool calls, refusal, logprobs, usage. */
   async complete(
     user: Principal,
     dto: ChatCompletionRequestDto,
     clientGone: AbortSignal,
-  ): Promise<ChatCompletionDto> {
+  ): Promise<Record<string, unknown>> {
     const spec = await this.prepare(user, dto, clientGone);
     const call = await this.runner.complete(spec);
     // Nothing is stored here: the gate writes the usage record itself.
     await call.settle(false);
-    const { result } = call;
-    return {
-      id: completionId(),
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: spec.model.id,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: result.content, refusal: null },
-          logprobs: null,
-          finish_reason: result.finishReason ?? 'stop',
-        },
-      ],
-      usage: toUsage(result.usage),
-      system_fingerprint: null,
-    };
+    const { body, usage } = call.result;
+    // A provider that sent no usage gets ours, so OpenAI's clients always find it.
+    return body!.usage ? body! : { ...body!, usage: toUsage(usage) };
   }
 
   /**
-   * OpenAI's chunk stream. As on /api/v1/chat/stream, the response opens only with the provider's
-   * first chunk, so every earlier error is a plain JSON error with its status; later errors are a
-   * `data: {"error": …}` event, which OpenAI's clients raise.
+   * OpenAI's chunk stream, relayed frame by frame as the provider sent it. As on
+   * /api/v1/chat/stream, the response opens only with the provider's first chunk, so every earlier
+   * error is a plain JSON error with its status; later errors are a `data: {"error": …}` event,
+   * which OpenAI's clients raise.
    */
   async stream(
     user: Principal,
@@ -109,34 +101,16 @@ export class OpenAiService {
 
     const sse = new SseWriter(res);
     sse.open({}, this.pingMs);
-    const base = {
-      id: completionId(),
-      object: 'chat.completion.chunk',
-      created: Math.floor(Date.now() / 1000),
-      model: spec.model.id,
-      system_fingerprint: null,
-    };
-    const chunk = (delta: Record<string, string>, finish: string | null = null) =>
-      sse.data({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-
-    chunk({ role: 'assistant', content: '' });
-    let reply = '';
     let failure: unknown;
     try {
-      for (let next = run.first; !next.done; next = await run.chunks.next()) {
-        reply += next.value;
-        chunk({ content: next.value });
-      }
+      for (let next = run.first; !next.done; next = await run.chunks.next()) sse.raw(next.value);
     } catch (err) {
       failure = err;
     }
-    const { complete, usage, finishReason } = run.finish(reply, failure);
+    // The stream keeps the text it relayed, for counting.
+    const { complete } = run.finish('', failure);
     await run.settle(false);
-    if (complete) {
-      chunk({}, finishReason ?? 'stop');
-      if (dto.stream_options?.include_usage)
-        sse.data({ ...base, choices: [], usage: toUsage(usage) });
-    } else if (!clientGone.aborted) {
+    if (!complete && !clientGone.aborted) {
       sse.data(toOpenAiError(run.interruption() ?? run.breakage()));
     }
     sse.done();
@@ -149,7 +123,7 @@ export class OpenAiService {
   ): Promise<CompletionSpec> {
     const stop = stopProblem(dto.stop);
     if (stop) throw AppException.validation([{ field: 'stop', message: stop }]);
-    const messages = toChatMessages(dto.messages);
+    const messages = toOpenAiMessages(dto.messages);
     const model = this.models.resolve(dto.model);
     // The config's max_tokens is the ceiling (SPEC §7): a caller may ask for less, never for more.
     const ceiling = (await this.config.get()).max_tokens;
@@ -165,10 +139,14 @@ export class OpenAiService {
       clientGone,
       request: {
         model: model.id,
-        messages,
+        messages: messages.text,
         temperature: dto.temperature ?? undefined,
         maxTokens: asked === undefined ? undefined : Math.min(asked, ceiling),
         options,
+        wire: {
+          messages: messages.wire,
+          includeUsage: dto.stream_options?.include_usage === true,
+        },
       },
     };
   }
@@ -176,8 +154,4 @@ export class OpenAiService {
   private toModel(model: { id: string; provider: string }): OpenAiModelDto {
     return { id: model.id, object: 'model', created: this.started, owned_by: model.provider };
   }
-}
-
-function completionId(): string {
-  return `chatcmpl-${randomUUID().replace(/-/g, '')}`;
 }

@@ -208,6 +208,31 @@ describe('Completion gate: admit and settle around every provider call (SPEC §1
     expect(settles()).toHaveLength(1);
   });
 
+  it('settles /v1 tool calls, plain and streamed, with the provider’s usage (SPEC §10, §13)', async () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: {} } }];
+    const body = { model: 'gpt-4o', tools, messages: [{ role: 'user', content: 'find it' }] };
+    llm.behave({
+      toolCalls: [{ name: 'lookup', arguments: '{"q":"it"}' }],
+      usage: { prompt_tokens: 40, completion_tokens: 9 },
+    });
+    const plain = await t.http().post(V1).set(apiKey()).send(body);
+    expect(plain.status).toBe(200);
+    expect(plain.body.choices[0].message.tool_calls[0].function.name).toBe('lookup');
+    expect(gate.entries).toEqual(
+      settled(V1, 'api_key', 'complete', { input: 40, output: 9 }, false),
+    );
+
+    gate.reset();
+    const streamed = await stream(V1, { ...body, stream: true }, apiKey());
+    expect(streamed.res.status).toBe(200);
+    expect(streamed.text).toContain('"tool_calls"');
+    // The usage chunk the server asked for is not relayed to a client that did not ask.
+    expect(streamed.text).not.toContain('"usage"');
+    expect(gate.entries).toEqual(
+      settled(V1, 'api_key', 'complete', { input: 40, output: 9 }, false),
+    );
+  });
+
   it('settles a provider error as failed, with no tokens, and stores nothing', async () => {
     llm.behave({ status: 400 });
     const sessionsBefore = await sessionCount();
@@ -223,7 +248,8 @@ describe('Completion gate: admit and settle around every provider call (SPEC §1
       { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'fail' }] },
       apiKey(),
     );
-    expect(v1.res.status).toBe(502);
+    // On /v1 the provider's 400 is its own answer, passed on (SPEC §10); the call still failed.
+    expect(v1.res.status).toBe(400);
     expect(gate.entries).toEqual(settled(V1, 'api_key', 'failed', { input: 0, output: 0 }, false));
   });
 

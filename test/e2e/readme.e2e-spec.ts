@@ -97,4 +97,19 @@ describe('README walk-through and SDK quick starts', () => {
     );
     expect((await child).stdout.trim()).toBe('你好');
   });
+
+  it('the agent loop of "OpenAI-compatible endpoint" runs as agent.mjs with the openai package', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'openclaw-agent-loop-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(
+      join(ROOT, 'node_modules', 'openai'),
+      join(project, 'node_modules', 'openai'),
+      'dir',
+    );
+    const [code] = codeBlocks('README.md', 'OpenAI-compatible endpoint', 'js').slice(-1);
+    writeFileSync(join(project, 'agent.mjs'), code.replaceAll('http://localhost:3000', base));
+    const env = { PATH: process.env.PATH!, OPENCLAW_API_KEY: key };
+    const { stdout } = await run(process.execPath, ['agent.mjs'], { cwd: project, env });
+    expect(stdout.trim()).toBe('Sunny, 21 °C');
+  });
 });

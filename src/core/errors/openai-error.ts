@@ -1,4 +1,4 @@
-import type { AppException } from './app.exception';
+import { AppException } from './app.exception';
 import { ErrorCode } from './error-code';
 
 /** The routes that speak OpenAI's protocol, errors included (SPEC §10). */
@@ -33,8 +33,22 @@ function errorType(status: number): string {
   return 'invalid_request_error';
 }
 
+/**
+ * A provider's own refusal of an OpenAI call (a 400: a field or part its model does not support),
+ * passed on to the OpenAI client as the provider worded it (SPEC §10).
+ */
+export class ProviderRefusal extends AppException {
+  constructor(
+    readonly openai: OpenAiErrorBody['error'],
+    provider: string,
+  ) {
+    super(ErrorCode.VALIDATION_ERROR, openai.message, { provider });
+  }
+}
+
 /** The same error in OpenAI's envelope: `{error: {message, type, code, param}}`. */
 export function toOpenAiError(error: AppException): OpenAiErrorBody {
+  if (error instanceof ProviderRefusal) return { error: error.openai };
   const fields = error.details.fields as { field: string; message: string }[] | undefined;
   const param =
     error.code === ErrorCode.MODEL_NOT_FOUND || error.code === ErrorCode.MODEL_NOT_ALLOWED

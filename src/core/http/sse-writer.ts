@@ -24,6 +24,11 @@ export class SseWriter {
     this.write(`data: ${JSON.stringify(payload)}\n\n`);
   }
 
+  /** A frame already in SSE form (`data: …\n\n`), relayed as it is. */
+  raw(frame: string): void {
+    this.write(frame);
+  }
+
   event(name: string, payload: unknown): void {
     this.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
   }

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  Allow,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsBoolean,
-  IsIn,
   IsInt,
   IsNumber,
   IsObject,
@@ -38,8 +38,8 @@ export class ChatCompletionRequestDto {
   model: string;
 
   /**
-   * `{role, content, name?}` with role `system`, `developer`, `user` or `assistant`; content a
-   * string or an array of `{type: "text", text}` parts.
+   * OpenAI's messages (`system`, `developer`, `user`, `assistant` with `tool_calls`, `tool`), passed
+   * to the provider as sent; content a string or an array of parts (text, images, audio, files).
    */
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } })
   @IsArray()
@@ -69,10 +69,11 @@ export class ChatCompletionRequestDto {
   @Max(1)
   top_p?: number;
 
-  /** Only one choice per request is generated. */
+  /** How many choices to generate. */
   @IsOptional()
   @IsInt()
-  @IsIn([1], { message: 'n must be 1: one choice per request is supported' })
+  @Min(1)
+  @Max(128)
   n?: number;
 
   @IsOptional()
@@ -125,17 +126,39 @@ export class ChatCompletionRequestDto {
   @IsObject()
   response_format?: Record<string, unknown>;
 
-  /** Tool calling is not offered: a non-empty list is a 400. */
-  @ApiProperty({ required: false, type: 'array', items: { type: 'object' }, maxItems: 0 })
+  /** OpenAI's tool definitions (`{type: "function", function: {name, description, parameters}}`), passed on. */
+  @ApiProperty({
+    required: false,
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(0, { message: 'tools are not supported by this server' })
-  tools?: unknown[];
+  @ArrayMaxSize(128)
+  @IsObject({ each: true })
+  tools?: Record<string, unknown>[];
 
-  @ApiProperty({ required: false, enum: [false] })
+  /** `none`, `auto`, `required` or `{type: "function", function: {name}}`, passed on. */
+  @ApiProperty({
+    required: false,
+    oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }],
+  })
+  @Allow()
+  tool_choice?: string | Record<string, unknown>;
+
   @IsOptional()
-  @IsIn([false], { message: 'logprobs are not supported by this server' })
+  @IsBoolean()
+  parallel_tool_calls?: boolean;
+
+  @IsOptional()
+  @IsBoolean()
   logprobs?: boolean;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(20)
+  top_logprobs?: number;
 }
 
 /** Ensures `stop` is a string or at most 4 strings, as OpenAI does. */

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+
+import { decode, encode } from 'gpt-tokenizer';
+
+import type { ChatRequest } from './provider.types';
+import { textOfContent } from './wire';
+
+/** One of echo's answers to a wire call: text, or a call of one tool. */
+export interface EchoAnswer {
+  content: string | null;
+  toolCall?: { id: string; type: 'function'; function: { name: string; arguments: string } };
+  finishReason: 'stop' | 'tool_calls';
+}
+
+interface WireMessage {
+  role?: unknown;
+  content?: unknown;
+}
+
+interface WireTool {
+  type?: unknown;
+  function?: { name?: unknown };
+}
+
+/** The function a call of `tools` with `tool_choice` may name, if echo should call one. */
+function toolToCall(options: Record<string, unknown>): string | undefined {
+  const tools = Array.isArray(options.tools) ? (options.tools as WireTool[]) : [];
+  const choice = options.tool_choice as
+    string | { function?: { name?: unknown } } | undefined | null;
+  if (tools.length === 0 || choice === 'none') return undefined;
+  if (choice && typeof choice === 'object' && typeof choice.function?.name === 'string')
+    return choice.function.name;
+  const name = tools[0]?.function?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * What the offline `echo` model answers an agent (SPEC §10): after a user message and with `tools`,
+ * a call of the first tool (or the one `tool_choice` names) with `{}`; after a `tool` message, that
+ * message's content; in JSON modes `{"echo": "<message>"}`; else the user's message.
+ */
+export function echoAnswer(req: ChatRequest, lastUserText: string): EchoAnswer {
+  const messages = req.wire!.messages as WireMessage[];
+  const last = messages[messages.length - 1];
+  const options = req.options ?? {};
+  if (last?.role === 'tool') return { content: textOfContent(last.content), finishReason: 'stop' };
+  const tool = last?.role === 'user' ? toolToCall(options) : undefined;
+  if (tool) {
+    const id = `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+    return {
+      content: null,
+      toolCall: { id, type: 'function', function: { name: tool, arguments: '{}' } },
+      finishReason: 'tool_calls',
+    };
+  }
+  const format = (options.response_format as { type?: unknown } | undefined)?.type;
+  if (format === 'json_object' || format === 'json_schema')
+    return { content: JSON.stringify({ echo: lastUserText }), finishReason: 'stop' };
+  return { content: lastUserText, finishReason: 'stop' };
+}
+
+/**
+ * OpenAI's `logprobs` of a reply echo is certain of: every token with probability 1 (logprob 0),
+ * and no other candidate among the `top_logprobs`.
+ */
+export function echoLogprobs(text: string, top: number) {
+  return {
+    content: encode(text).map((id) => {
+      const token = decode([id]);
+      const bytes = [...Buffer.from(token)];
+      return {
+        token,
+        logprob: 0,
+        bytes,
+        top_logprobs: top > 0 ? [{ token, logprob: 0, bytes }] : [],
+      };
+    }),
+    refusal: null,
+  };
+}
