@@ -1,16 +1,35 @@
+import { randomUUID } from 'node:crypto';
+
 import type { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 
 import type { RedisService } from './redis.service';
 
+/** How long a change waits for the other replicas to confirm they cleared (a wedged one must not block it). */
+const ACK_TIMEOUT_MS = 1_000;
+
+interface PendingAnnouncement {
+  acked: number;
+  /** The number of subscribers Redis handed the message to, once PUBLISH has answered. */
+  expected?: number;
+  done: () => void;
+}
+
 /**
  * "Forget what you cached" for one kind of per-replica cache, told to every replica through Redis
- * pub/sub: locally at once, elsewhere as soon as the message arrives. While this replica is not
- * subscribed (Redis down or reconnecting) `mayStore` is false, so a missed message cannot leave
- * stale entries behind; each (re)subscription clears too.
+ * pub/sub. Each replica confirms on a second channel once it has cleared, and `announce` resolves
+ * when every subscriber has (or after ACK_TIMEOUT_MS), so a change is in force on every replica
+ * before its request is answered — a message merely in flight would let the next request on another
+ * replica still see the old state. While this replica is not subscribed (Redis down or reconnecting)
+ * `mayStore` is false, so a missed message cannot leave stale entries behind; each (re)subscription
+ * clears too.
  */
 export class ClusterInvalidation {
   private readonly channel: string;
+  private readonly ackChannel: string;
+  private readonly replica = randomUUID();
+  private readonly pending = new Map<string, PendingAnnouncement>();
+  private sequence = 0;
   private subscriber?: Redis;
   private live = false;
   /** Bumped on every clear, so a read that raced a change is not stored afterwards. */
@@ -24,6 +43,7 @@ export class ClusterInvalidation {
   ) {
     // Pub/sub channels span Redis databases: the database keeps installations on one Redis apart.
     this.channel = `openclaw:${topic}:${redis.client.options.db ?? 0}`;
+    this.ackChannel = `${this.channel}:cleared`;
   }
 
   /** Taken before reading what will be cached; hand it back to `mayStore` afterwards. */
@@ -39,11 +59,32 @@ export class ClusterInvalidation {
   /** Call after the change is committed and before answering: every replica reads again. */
   async announce(): Promise<void> {
     this.clear();
+    const id = `${this.replica}:${++this.sequence}`;
+    let timer: NodeJS.Timeout | undefined;
+    const confirmed = new Promise<void>((resolve) => {
+      this.pending.set(id, { acked: 0, done: resolve });
+      timer = setTimeout(resolve, ACK_TIMEOUT_MS);
+    });
     try {
-      await this.redis.client.publish(this.channel, '*');
+      const receivers = await this.redis.client.publish(this.channel, id);
+      // Only this replica's own subscriber hears confirmations; without it none can be counted.
+      if (receivers > 0 && this.live) {
+        const entry = this.pending.get(id)!;
+        entry.expected = receivers;
+        if (entry.acked >= receivers) entry.done();
+        await confirmed;
+        if (entry.acked < receivers) {
+          this.logger.warn(
+            `${receivers - entry.acked} of ${receivers} replicas did not confirm a change on ${this.channel} within ${ACK_TIMEOUT_MS} ms`,
+          );
+        }
+      }
     } catch (err) {
       // The other replicas' subscribers see the same outage and stop caching.
       this.logger.warn(`Could not announce a change on ${this.channel}: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(id);
     }
   }
 
@@ -62,13 +103,17 @@ export class ClusterInvalidation {
     const sub = this.redis.client.duplicate({ autoResubscribe: false, lazyConnect: false });
     this.subscriber = sub;
     sub.on('error', () => undefined);
-    sub.on('message', () => this.clear());
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === this.ackChannel) return this.acknowledged(message);
+      this.clear();
+      this.redis.client.publish(this.ackChannel, message).catch(() => undefined);
+    });
     sub.on('close', () => {
       this.live = false;
       this.clear();
     });
     sub.on('ready', () => {
-      sub.subscribe(this.channel).then(
+      sub.subscribe(this.channel, this.ackChannel).then(
         () => {
           this.clear();
           this.live = true;
@@ -76,5 +121,12 @@ export class ClusterInvalidation {
         () => undefined,
       );
     });
+  }
+
+  private acknowledged(id: string): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    entry.acked++;
+    if (entry.expected !== undefined && entry.acked >= entry.expected) entry.done();
   }
 }
