@@ -2,7 +2,8 @@
 // (npm run build first): `admit` + `record` + `settle` as /v1 (the record written by the gate) and
 // as a chat turn (the record written by the turn), for a caller without limits and one with a quota.
 // The provider, HTTP and the turn itself are left out: this is the part the usage work adds.
-//   node bench/gate-cpu.mjs [--calls 2000] [--rounds 5]
+//   node bench/gate-cpu.mjs [--calls 2000] [--rounds 5] [--concurrency 1]
+// --concurrency N keeps N calls in flight, as the benchmark's 50 connections do (records share statements then).
 // Needs PostgreSQL (BENCH_PG_URL, a database is created and dropped) and Redis (BENCH_REDIS_URL).
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -17,10 +18,15 @@ const { loadEnv } = require('../dist/src/core/env/env.js');
 const { COMPLETION_GATE } = require('../dist/src/completions/completion-gate.js');
 
 const { values: args } = parseArgs({
-  options: { calls: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '5' } },
+  options: {
+    calls: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '1' },
+  },
 });
 const CALLS = Number(args.calls);
 const ROUNDS = Number(args.rounds);
+const CONCURRENCY = Number(args.concurrency);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 
@@ -61,7 +67,19 @@ const principal = (quota) => ({
 });
 const outcome = () => ({ status: 'complete', inputTokens: 11, outputTokens: 7, latencyMs: 3 });
 
-/** CPU µs per call (user + system of this process) over CALLS sequential calls. */
+/** CALLS calls of `one`, CONCURRENCY at a time. */
+async function run(one, calls) {
+  let next = 0;
+  const lane = async () => {
+    while (next < calls) {
+      next++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+}
+
+/** CPU µs per call (user + system of this process) over CALLS calls. */
 async function measure(name, quota, recorded) {
   const who = principal(quota);
   const call = {
@@ -77,9 +95,9 @@ async function measure(name, quota, recorded) {
     if (recorded) gate.record(call, o);
     await gate.settle(call, o, recorded);
   };
-  for (let i = 0; i < 200; i++) await one();
+  await run(one, 200);
   const start = process.cpuUsage();
-  for (let i = 0; i < CALLS; i++) await one();
+  await run(one, CALLS);
   const used = process.cpuUsage(start);
   return { name, us: (used.user + used.system) / CALLS };
 }

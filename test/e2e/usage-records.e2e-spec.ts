@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { UsageRecordsRepository } from '../../src/usage/usage-records.repository';
 import { createUser, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
 import { FakeLlm, startFakeLlm } from '../support/fake-llm';
@@ -211,6 +212,56 @@ describe('usage records: one per provider call (SPEC §13)', () => {
     }
     expect(found.map((r) => r.endpoint)).toEqual(['/api/v1/chat', '/v1/chat/completions']);
     expect(llm.requests).toHaveLength(0);
+  });
+
+  it('60 /v1 calls at once, plain and streamed, each leave exactly one record before they are answered', async () => {
+    const u = await caller();
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        post('/v1/chat/completions', u.key, {
+          model: 'gpt-4o',
+          messages: [{ role: 'user', content: `call ${i}` }],
+          stream: i % 3 === 0,
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    // Read at once: each answer waited for its own record's commit.
+    const found = await rows(u.id);
+    expect(found).toHaveLength(60);
+    expect(new Set(found.map((r) => r.id)).size).toBe(60);
+    expect(found.every((r) => r.api_key_id === u.keyId && r.status === 'complete')).toBe(true);
+  });
+
+  it('records written together: one that cannot be stored fails alone, the others are stored', async () => {
+    const repo = t.app.get(UsageRecordsRepository);
+    const u = await caller();
+    const record = (userId: string | null) =>
+      repo.insert({
+        userId: userId as string,
+        apiKeyId: null,
+        model: 'gpt-4o',
+        provider: 'openai',
+        endpoint: '/v1/chat/completions',
+        status: 'complete',
+        inputTokens: 1,
+        outputTokens: 2,
+        costUsd: null,
+        latencyMs: 3,
+      });
+    const results = await Promise.allSettled([
+      record(u.id),
+      record(u.id),
+      record(null),
+      record(u.id),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(await rows(u.id)).toHaveLength(3);
   });
 
   it('writes a chat turn and its record together: one record per stored turn', async () => {
