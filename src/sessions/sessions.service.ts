@@ -12,7 +12,7 @@ import type { MessageResponseDto } from './dto/message-response.dto';
 import type { SessionResponseDto } from './dto/session-response.dto';
 import type { UpdateSessionDto } from './dto/update-session.dto';
 import { SessionEntity } from './entities/session.entity';
-import { toMessageDto, toSessionDto } from './sessions.mapper';
+import { toSessionDto } from './sessions.mapper';
 import { SessionsRepository } from './sessions.repository';
 
 export const DEFAULT_SESSION_NAME = 'New session';
@@ -76,11 +76,7 @@ export class SessionsService {
     query: ListQueryDto,
   ): Promise<Page<MessageResponseDto>> {
     const { rows, total } = await this.repo.findMessagePage(userId, sessionId, query);
-    return page(
-      rows.map(toMessageDto),
-      total ?? (await this.findOwned(userId, sessionId)).messageCount,
-      query,
-    );
+    return page(rows, total ?? (await this.findOwned(userId, sessionId)).messageCount, query);
   }
 
   async removeMessage(userId: string, id: string): Promise<void> {

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
+import { poolQuery } from '../core/database/pool-query';
 import type { SqlParams } from '../core/database/sql-params';
 import type { SortOrder } from '../core/http/list-query.dto';
 import { UsageRecordEntity, UsageStatus } from './entities/usage-record.entity';
@@ -185,11 +185,7 @@ export class UsageRecordsRepository {
       const values = COLUMN_LIST.map((c) => rows.map((r) => r[c]));
       if (manager === this.db.manager) {
         // Straight to the pool: TypeORM's query runner costs more CPU than the INSERT itself.
-        await (this.db.driver as PostgresDriver).master.query({
-          name: 'usage_records_insert',
-          text: PG_INSERT,
-          values,
-        });
+        await poolQuery(this.db, 'usage_records_insert', PG_INSERT, values);
       } else {
         await manager.query(PG_INSERT, values);
       }

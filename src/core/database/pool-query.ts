@@ -1,0 +1,28 @@
+import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+/**
+ * A PostgreSQL statement sent straight to TypeORM's connection pool (outside any transaction),
+ * prepared once per connection under `name`. Only for statements on a hot path: TypeORM's query
+ * runner and query builder cost more CPU than a small statement itself (bench/results/2026-12-05-*.md).
+ */
+export async function poolQuery<T>(
+  db: DataSource,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const res = await (db.driver as PostgresDriver).master.query({ name, text, values });
+  return res.rows as T[];
+}
+
+/**
+ * A date column read by hand-written SQL on SQLite, hydrated as TypeORM does: its stored text
+ * (`YYYY-MM-DD HH:MM:SS.SSS`) is UTC.
+ */
+export function sqliteDate(value: string | Date): Date {
+  if (value instanceof Date) return value;
+  let text = /^\d{4}-\d\d-\d\d \d\d:\d\d/.test(value) ? value.replace(' ', 'T') : value;
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(text)) text += 'Z';
+  return new Date(text);
+}
