@@ -282,6 +282,16 @@ async function chatRows(server, dbLabel) {
     headers: auth,
     body: CHAT,
   });
+  if (dbLabel === 'PostgreSQL') {
+    // Every turn is recorded anyway; this caller's quota is also checked before each one.
+    const quotaKey = await userWithQuota(server);
+    await cannonRow(5, `new session each, with a daily quota (${dbLabel})`, pid, {
+      url: `${server.origin}/api/v1/chat`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${quotaKey}` },
+      body: CHAT,
+    });
+  }
   const session = await server.api(
     'POST',
     '/api/v1/sessions',
@@ -303,6 +313,23 @@ async function chatRows(server, dbLabel) {
     headers: auth,
     body: { ...CHAT, session_id: session.id },
   });
+}
+
+/** An API key of a new user whose daily token quota is far above what the bench uses. */
+async function userWithQuota(server) {
+  const who = {
+    email: `bench-quota-${Date.now()}@openclaw.local`,
+    password: 'bench-quota-password',
+  };
+  const user = await server.api('POST', '/api/v1/users', who, server.adminToken);
+  await server.api(
+    'PATCH',
+    `/api/v1/users/${user.id}`,
+    { quota: { tokens_per_day: 1e12 } },
+    server.adminToken,
+  );
+  const { access_token: token } = await server.api('POST', '/api/v1/auth/login', who);
+  return (await server.api('POST', '/api/v1/api-keys', { name: 'bench quota' }, token)).key;
 }
 
 async function streamRows(server, upstream) {
@@ -626,6 +653,16 @@ async function main() {
     await db.end();
     await stop(server.child);
   }
+  // Scale-out's wait: a new process on the database the first one migrated.
+  server = await startServer({
+    built,
+    databaseUrl: pgDb.url,
+    upstreamPort: upstream.port,
+    env: SERVER_ENV,
+  });
+  report.coldStartMs = Math.round(server.readyMs);
+  log(`cold start (PostgreSQL, migrated): /health/ready 200 after ${report.coldStartMs} ms`);
+  await stop(server.child);
   if (profileDir) {
     report.profile = topFrames(profileDir, ROOT);
     log(`server CPU profile kept in ${profileDir}`);
