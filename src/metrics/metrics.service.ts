@@ -117,9 +117,9 @@ export class MetricsService {
     if (record.costUsd !== null) this.usageCost.inc({ model, provider }, record.costUsd);
   }
 
-  /** Adds one to a cluster-wide job counter; a Redis outage loses the count, never the job. */
-  countJob(counter: JobCounter, label: string): void {
-    this.redis.client.hincrby(`metrics:${counter}`, label, 1).catch(() => undefined);
+  /** Adds `by` to a cluster-wide job counter; a Redis outage loses the count, never the job. */
+  countJob(counter: JobCounter, label: string, by = 1): void {
+    this.redis.client.hincrby(`metrics:${counter}`, label, by).catch(() => undefined);
   }
 
   private sharedCounter(counter: JobCounter, help: string, label: string): Counter {

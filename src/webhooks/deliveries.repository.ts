@@ -23,6 +23,7 @@ export type DeliveryOutcome = Pick<WebhookDeliveryEntity, 'status' | 'nextAttemp
 export type NewAttempt = Omit<WebhookAttemptEntity, 'id' | 'delivery'>;
 
 interface ClaimedRow {
+  id: string;
   webhook_id: string;
   user_id: string;
   attempts: number;
@@ -41,11 +42,31 @@ export class DeliveriesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Counts the delivery's next attempt and leases it until `lease` if it is pending and due at
-   * `now`, and reads what sending it needs; null when it is not due (or gone).
+   * Counts the next attempt of each delivery and leases it until `lease` if it is pending and due
+   * at `now`, and reads what sending it needs; null for one that is not due (or gone), and for a
+   * delivery named twice, every call after the first.
    */
-  async claim(deliveryId: string, now: number, lease: number): Promise<Claimed | null> {
-    if (this.db.options.type === 'postgres') return this.claimAtOnce(deliveryId, now, lease);
+  async claimMany(deliveryIds: string[], now: number, lease: number): Promise<(Claimed | null)[]> {
+    const unique = [...new Set(deliveryIds)];
+    const found = new Map<string, Claimed>();
+    if (this.db.options.type === 'postgres') {
+      for (const claimed of await this.claimAtOnce(unique, now, lease))
+        found.set(claimed.delivery.id, claimed);
+    } else {
+      for (const id of unique) {
+        const claimed = await this.claimOne(id, now, lease);
+        if (claimed) found.set(id, claimed);
+      }
+    }
+    return deliveryIds.map((id) => {
+      const claimed = found.get(id) ?? null;
+      found.delete(id);
+      return claimed;
+    });
+  }
+
+  /** SQLite: the claim, then one read with both joins. */
+  private async claimOne(deliveryId: string, now: number, lease: number): Promise<Claimed | null> {
     const claimed = await this.db
       .createQueryBuilder()
       .update(WebhookDeliveryEntity)
@@ -75,23 +96,21 @@ export class DeliveriesRepository {
     };
   }
 
-  /** PostgreSQL: claimed and read in one round trip. */
-  private async claimAtOnce(deliveryId: string, now: number, lease: number) {
+  /** PostgreSQL: every delivery claimed and read in one round trip. */
+  private async claimAtOnce(deliveryIds: string[], now: number, lease: number): Promise<Claimed[]> {
     const [rows] = (await this.db.query(
       `UPDATE "webhook_deliveries" d
        SET "attempts" = d."attempts" + 1, "next_attempt_at" = $2, "updated_at" = $3
        FROM "webhooks" w, "webhook_events" e, "users" u
-       WHERE d."id" = $1 AND d."status" = 'pending' AND d."next_attempt_at" <= $4
+       WHERE d."id" = ANY($1::uuid[]) AND d."status" = 'pending' AND d."next_attempt_at" <= $4
          AND w."id" = d."webhook_id" AND e."id" = d."event_id" AND u."id" = w."user_id"
-       RETURNING d."webhook_id", w."user_id", d."attempts", d."max_attempts", w."url", w."secret", w."active",
-         u."disabled" AS "owner_disabled", e."id" AS "event_id", e."payload"`,
-      [deliveryId, lease, new Date(now), now],
+       RETURNING d."id", d."webhook_id", w."user_id", d."attempts", d."max_attempts", w."url", w."secret",
+         w."active", u."disabled" AS "owner_disabled", e."id" AS "event_id", e."payload"`,
+      [deliveryIds, lease, new Date(now), now],
     )) as [ClaimedRow[], number];
-    const row = rows[0];
-    if (!row) return null;
-    return {
+    return rows.map((row) => ({
       delivery: {
-        id: deliveryId,
+        id: row.id,
         webhookId: row.webhook_id,
         attempts: row.attempts,
         maxAttempts: row.max_attempts,
@@ -99,50 +118,62 @@ export class DeliveriesRepository {
       webhook: { userId: row.user_id, url: row.url, secret: row.secret, active: row.active },
       ownerDisabled: row.owner_disabled,
       event: { id: row.event_id, payload: row.payload },
-    };
+    }));
   }
 
   /**
-   * Logs the attempt and sets the delivery's new state, atomically: inside `tx` when given, else
-   * as one statement on PostgreSQL (one round trip) or a transaction of its own on SQLite.
+   * Logs each attempt and sets its delivery's new state, all atomically: inside `tx` when given,
+   * else as one statement on PostgreSQL (one round trip) or one transaction on SQLite.
    */
-  async recordAttempt(
-    attempt: NewAttempt,
-    outcome: DeliveryOutcome,
+  async recordAttempts(
+    recorded: { attempt: NewAttempt; outcome: DeliveryOutcome }[],
     tx?: EntityManager,
   ): Promise<void> {
-    if (tx) return this.recordIn(tx, attempt, outcome);
+    if (recorded.length === 0) return;
+    if (tx) return this.recordIn(tx, recorded);
     if (this.db.options.type !== 'postgres')
-      return inTransaction(this.db, (own) => this.recordIn(own, attempt, outcome));
+      return inTransaction(this.db, (own) => this.recordIn(own, recorded));
+    const column = <T>(pick: (r: (typeof recorded)[number]) => T) => recorded.map(pick);
     await this.db.query(
-      `WITH a AS (
+      `WITH v AS (
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[],
+           $7::timestamptz[], $8::varchar[], $9::bigint[], $10::timestamptz[])
+           AS v("delivery_id", "attempt", "status_code", "duration_ms", "error", "response_body",
+             "created_at", "status", "next_attempt_at", "updated_at")
+       ), a AS (
          INSERT INTO "webhook_attempts"
            ("delivery_id", "attempt", "status_code", "duration_ms", "error", "response_body", "created_at")
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         SELECT "delivery_id", "attempt", "status_code", "duration_ms", "error", "response_body", "created_at"
+         FROM v
        )
-       UPDATE "webhook_deliveries" SET "status" = $8, "next_attempt_at" = $9, "updated_at" = $10 WHERE "id" = $1`,
+       UPDATE "webhook_deliveries" d
+       SET "status" = v."status", "next_attempt_at" = v."next_attempt_at", "updated_at" = v."updated_at"
+       FROM v WHERE d."id" = v."delivery_id"`,
       [
-        attempt.deliveryId,
-        attempt.attempt,
-        attempt.statusCode,
-        attempt.durationMs,
-        attempt.error,
-        attempt.responseBody,
-        attempt.createdAt,
-        outcome.status,
-        outcome.nextAttemptAt,
-        outcome.updatedAt,
+        column((r) => r.attempt.deliveryId),
+        column((r) => r.attempt.attempt),
+        column((r) => r.attempt.statusCode),
+        column((r) => r.attempt.durationMs),
+        column((r) => r.attempt.error),
+        column((r) => r.attempt.responseBody),
+        column((r) => r.attempt.createdAt),
+        column((r) => r.outcome.status),
+        column((r) => r.outcome.nextAttemptAt),
+        column((r) => r.outcome.updatedAt),
       ],
     );
   }
 
   private async recordIn(
     tx: EntityManager,
-    attempt: NewAttempt,
-    outcome: DeliveryOutcome,
+    recorded: { attempt: NewAttempt; outcome: DeliveryOutcome }[],
   ): Promise<void> {
-    await tx.insert(WebhookAttemptEntity, attempt);
-    await tx.update(WebhookDeliveryEntity, { id: attempt.deliveryId }, outcome);
+    await tx.insert(
+      WebhookAttemptEntity,
+      recorded.map((r) => r.attempt),
+    );
+    for (const { attempt, outcome } of recorded)
+      await tx.update(WebhookDeliveryEntity, { id: attempt.deliveryId }, outcome);
   }
 
   /** Switches the webhook off (a 410 Gone from its receiver). */

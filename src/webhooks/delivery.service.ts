@@ -6,21 +6,50 @@ import { EnvService } from '../core/env/env.service';
 import { EventsService } from '../core/events/events.service';
 import { SecretBox, SecretDecryptionError } from '../core/secrets/secret-box';
 import { MetricsService } from '../metrics/metrics.service';
-import { Claimed, DeliveriesRepository } from './deliveries.repository';
+import { Batcher } from './batcher';
+import {
+  Claimed,
+  DeliveriesRepository,
+  DeliveryOutcome,
+  NewAttempt,
+} from './deliveries.repository';
 import { DeliveryQueue } from './delivery-queue';
 import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { WebhookEventEntity } from './entities/webhook-event.entity';
-import { SendResult, sendWebhook } from './webhook-sender';
+import { SendResult, WebhookSender } from './webhook-sender';
 
 // How long an attempt owns its delivery; past it, a dead worker's attempt is taken up again.
 const LEASE_MARGIN_MS = 15_000;
 const RECONCILE_BATCH = 500;
+// Attempts claimed or recorded by one statement at most.
+const STATEMENT_BATCH = 100;
+
+interface Recorded {
+  attempt: NewAttempt;
+  outcome: DeliveryOutcome;
+  /** Its label in the webhook_attempts counter. */
+  counted: string;
+}
 
 /** Carries out deliveries: one attempt at a time per delivery, every attempt logged. */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
+  // The worker's concurrent attempts share their claims and their records, a statement for many.
+  private readonly claims = new Batcher<string, Claimed | null>((ids) => {
+    const now = Date.now();
+    const lease = now + this.env.get('WEBHOOK_TIMEOUT_MS') + LEASE_MARGIN_MS;
+    return this.deliveries.claimMany(ids, now, lease);
+  }, STATEMENT_BATCH);
+  private readonly records = new Batcher<Recorded, void>(async (recorded) => {
+    await this.deliveries.recordAttempts(recorded);
+    // Counted once recorded, one Redis call per outcome rather than per attempt.
+    const counts = new Map<string, number>();
+    for (const { counted } of recorded) counts.set(counted, (counts.get(counted) ?? 0) + 1);
+    for (const [label, n] of counts) this.metrics.countJob('webhook_attempts', label, n);
+    return [];
+  }, STATEMENT_BATCH);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -30,6 +59,7 @@ export class DeliveryService {
     private readonly env: EnvService,
     private readonly metrics: MetricsService,
     private readonly secrets: SecretBox,
+    private readonly sender: WebhookSender,
   ) {}
 
   /** Makes the next attempt if the delivery is due; a job for an attempt already made does nothing. */
@@ -57,12 +87,7 @@ export class DeliveryService {
 
   /** Takes the delivery's next attempt (counted, leased) if it is due, with what sending it needs. */
   private claim(deliveryId: string): Promise<Claimed | null> {
-    const now = Date.now();
-    return this.deliveries.claim(
-      deliveryId,
-      now,
-      now + this.env.get('WEBHOOK_TIMEOUT_MS') + LEASE_MARGIN_MS,
-    );
+    return this.claims.add(deliveryId);
   }
 
   /** POST /webhooks/:id/test: one attempt now, never retried. */
@@ -86,7 +111,7 @@ export class DeliveryService {
       const error = `not sent: ${err.message}`;
       return { success: false, statusCode: null, durationMs: 0, error, responseBody: null };
     }
-    return sendWebhook({
+    return this.sender.send({
       url: webhook.url,
       secret,
       eventId: event.id,
@@ -127,17 +152,15 @@ export class DeliveryService {
     if (gone) {
       // 410 Gone: the receiver asks never to be called again.
       await this.events.transaction(this.db, async (tx, emit) => {
-        await this.deliveries.recordAttempt(attempt, outcome, tx);
+        await this.deliveries.recordAttempts([{ attempt, outcome }], tx);
         await this.deliveries.deactivateWebhook(tx, delivery.webhookId, now);
         await emit('webhook.changed', { userId: owner }, { id: delivery.webhookId });
       });
+      this.metrics.countJob('webhook_attempts', 'gone');
     } else {
-      await this.deliveries.recordAttempt(attempt, outcome);
+      const counted = result.success ? 'succeeded' : 'failed';
+      await this.records.add({ attempt, outcome, counted });
     }
-    this.metrics.countJob(
-      'webhook_attempts',
-      result.success ? 'succeeded' : gone ? 'gone' : 'failed',
-    );
     if (gone) this.logger.warn(`Webhook ${delivery.webhookId} answered 410 and is now disabled`);
     if (retry)
       await this.queue.enqueue([{ id: delivery.id, attempt: delivery.attempts + 1 }], delay);

@@ -16,6 +16,7 @@ import { WebhookDeliveriesProcessor } from './jobs/webhook-deliveries.processor'
 import { WebhookHousekeepingProcessor } from './jobs/webhook-housekeeping.processor';
 import { SubscriptionCache } from './subscription-cache';
 import { WebhookHousekeepingService } from './webhook-housekeeping.service';
+import { WebhookSender } from './webhook-sender';
 import { WebhookSubscriber } from './webhook-subscriber';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
@@ -45,6 +46,7 @@ export class WebhooksModule {
         SubscriptionCache,
         DeliveriesRepository,
         DeliveryService,
+        WebhookSender,
         WebhooksService,
         WebhooksRepository,
         {
