@@ -23,7 +23,7 @@ export interface PreparedTurn {
   session: TurnToStore['session'];
   model: ResolvedModel;
   prompt: string;
-  request: Omit<ChatRequest, 'signal'>;
+  request: Omit<ChatRequest, 'signal' | 'shutdown'>;
 }
 
 function sessionName(message: string): string {

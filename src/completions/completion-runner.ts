@@ -24,7 +24,7 @@ export interface CompletionSpec {
   principal: Principal;
   endpoint: CompletionEndpoint;
   model: ResolvedModel;
-  request: Omit<ChatRequest, 'signal'>;
+  request: Omit<ChatRequest, 'signal' | 'shutdown'>;
   /** Aborts when the caller went away (see core/http/client-gone). */
   clientGone: AbortSignal;
 }
@@ -80,13 +80,12 @@ export class CompletionRunner {
     const call = this.callOf(spec);
     await this.gate.admit(call);
     const started = performance.now();
-    // At the shutdown deadline the caller gets a 503 rather than a dropped connection.
-    const signal = AbortSignal.any([spec.clientGone, this.shutdown.deadline]);
     let result: ChatCompletion;
     try {
-      result = await spec.model.provider.complete({ ...spec.request, signal });
+      // At the shutdown deadline the caller gets a 503 rather than a dropped connection.
+      result = await spec.model.provider.complete(this.requestOf(spec));
     } catch (err) {
-      throw await this.cutShort(spec, call, started, signal, err, '');
+      throw await this.cutShort(spec, call, started, err, '');
     }
     const outcome = this.observe(spec, started, 'complete', result.usage, 'complete');
     return new FinishedCompletion(
@@ -106,47 +105,42 @@ export class CompletionRunner {
     const call = this.callOf(spec);
     await this.gate.admit(call);
     const started = performance.now();
-    // At the shutdown deadline a stream ends the way a departing client's does, but the client is told.
-    const signal = AbortSignal.any([spec.clientGone, this.shutdown.deadline]);
     let stream: ChatStream;
     let chunks: AsyncIterator<string>;
     let first: IteratorResult<string>;
     try {
-      stream = await spec.model.provider.stream({ ...spec.request, signal });
+      // At the shutdown deadline a stream ends the way a departing client's does, but the client is told.
+      stream = await spec.model.provider.stream(this.requestOf(spec));
       chunks = stream[Symbol.asyncIterator]();
       first = await chunks.next();
     } catch (err) {
-      throw await this.cutShort(spec, call, started, signal, err, '');
+      throw await this.cutShort(spec, call, started, err, '');
     }
-    if (signal.aborted) {
+    if (this.isCut(spec)) {
       // Stopped before the first byte: nothing was shown, so nothing is stored.
       await chunks.return?.(undefined);
       const shown = stream.text ?? first.value ?? '';
-      const error = await this.cutShort(spec, call, started, signal, undefined, shown);
+      const error = await this.cutShort(spec, call, started, undefined, shown);
       if (error) throw error;
       return undefined;
     }
-    return new CompletionStream(this, spec, call, started, signal, stream, chunks, first);
+    return new CompletionStream(this, spec, call, started, stream, chunks, first);
   }
 
   /** @internal The end of a stream past its first chunk; see CompletionStream.finish. */
   endStream(
     spec: CompletionSpec,
     started: number,
-    signal: AbortSignal,
     stream: ChatStream,
     reply: string,
     failure: unknown,
   ): StreamEnd {
-    const complete = failure === undefined && !signal.aborted && stream.complete;
-    if (failure !== undefined && !signal.aborted) this.logFailure(failure);
+    const cut = this.isCut(spec);
+    const complete = failure === undefined && !cut && stream.complete;
+    if (failure !== undefined && !cut) this.logFailure(failure);
     // A wire stream relays frames, not text: it keeps the text it has shown itself.
     const usage = stream.usage ?? this.count(spec, stream.text ?? reply);
-    const status: CompletionStatus = complete
-      ? 'complete'
-      : signal.aborted
-        ? 'incomplete'
-        : 'failed';
+    const status: CompletionStatus = complete ? 'complete' : cut ? 'incomplete' : 'failed';
     const outcome = this.observe(
       spec,
       started,
@@ -186,18 +180,18 @@ export class CompletionRunner {
     spec: CompletionSpec,
     call: CompletionCall,
     started: number,
-    signal: AbortSignal,
     err: unknown,
     shown: string,
   ): Promise<unknown> {
     // Cut by the client or the deadline: the provider read the prompt, so its tokens count.
-    const usage = signal.aborted ? this.count(spec, shown) : { input: 0, output: 0 };
+    const cut = this.isCut(spec);
+    const usage = cut ? this.count(spec, shown) : { input: 0, output: 0 };
     const outcome = this.observe(
       spec,
       started,
       err === undefined ? 'aborted' : failureLabel(err),
       usage,
-      signal.aborted ? 'incomplete' : 'failed',
+      cut ? 'incomplete' : 'failed',
     );
     await this.settle(call, outcome, false);
     return this.shutdown.interruption(spec.clientGone) ?? err;
@@ -226,6 +220,15 @@ export class CompletionRunner {
   /** Our own count, for a provider that sent none. */
   private count(spec: CompletionSpec, reply: string): TokenUsage {
     return { input: countPromptTokens(spec.request.messages), output: countTokens(reply) };
+  }
+
+  private requestOf(spec: CompletionSpec): ChatRequest {
+    return { ...spec.request, signal: spec.clientGone, shutdown: this.shutdown.deadline };
+  }
+
+  /** The client left or the shutdown deadline passed. */
+  private isCut(spec: CompletionSpec): boolean {
+    return spec.clientGone.aborted || this.shutdown.deadline.aborted;
   }
 
   private callOf(spec: CompletionSpec): CompletionCall {
@@ -284,7 +287,6 @@ export class CompletionStream {
     private readonly spec: CompletionSpec,
     private readonly call: CompletionCall,
     private readonly started: number,
-    private readonly signal: AbortSignal,
     private readonly stream: ChatStream,
     /** The chunks after `first`. */
     readonly chunks: AsyncIterator<string>,
@@ -295,14 +297,7 @@ export class CompletionStream {
   finish(reply: string, failure: unknown): StreamEnd {
     if (this.ended) return this.ended;
     this.failure = failure;
-    this.ended = this.runner.endStream(
-      this.spec,
-      this.started,
-      this.signal,
-      this.stream,
-      reply,
-      failure,
-    );
+    this.ended = this.runner.endStream(this.spec, this.started, this.stream, reply, failure);
     return this.ended;
   }
 

@@ -11,6 +11,7 @@ const request = (messages: unknown[], options: Record<string, unknown> = {}): Ch
   messages: [],
   options,
   signal: new AbortController().signal,
+  shutdown: new AbortController().signal,
   wire: { messages, includeUsage: false },
 });
 

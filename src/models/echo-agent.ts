@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
-import { decode, encode } from 'gpt-tokenizer';
-
 import type { ChatRequest } from './provider.types';
+import { tokenizer } from './tokenizer';
 import { textOfContent } from './wire';
 
 /** One of echo's answers to a wire call: text, or a call of one tool. */
@@ -64,6 +63,7 @@ export function echoAnswer(req: ChatRequest, lastUserText: string): EchoAnswer {
  * and no other candidate among the `top_logprobs`.
  */
 export function echoLogprobs(text: string, top: number) {
+  const { encode, decode } = tokenizer();
   return {
     content: encode(text).map((id) => {
       const token = decode([id]);

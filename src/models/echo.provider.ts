@@ -6,6 +6,7 @@ import {
   ChatRequest,
   ChatStream,
   chatStream,
+  isCut,
   ModelProvider,
   StreamState,
 } from './provider.types';
@@ -47,7 +48,7 @@ export class EchoProvider implements ModelProvider {
     const state: StreamState = { usage: undefined, complete: false };
     async function* chunks(): AsyncGenerator<string> {
       for (const word of words) {
-        if (req.signal.aborted) return;
+        if (isCut(req)) return;
         yield word;
       }
       state.usage = { input: countPromptTokens(req.messages), output: countTokens(content) };
@@ -138,7 +139,7 @@ export class EchoProvider implements ModelProvider {
         } else {
           yield frame(index, { role: 'assistant', content: '', refusal: null });
           for (const word of answer.content!.match(WORDS) ?? []) {
-            if (req.signal.aborted) return;
+            if (isCut(req)) return;
             state.text += word;
             yield frame(
               index,
@@ -148,7 +149,7 @@ export class EchoProvider implements ModelProvider {
             );
           }
         }
-        if (req.signal.aborted) return;
+        if (isCut(req)) return;
         yield frame(index, {}, answer.finishReason);
       }
       const usage = { input: countPromptTokens(req.messages), output: countTokens(state.text!) };

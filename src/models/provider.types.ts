@@ -17,8 +17,10 @@ export interface ChatRequest {
   maxTokens?: number;
   /** More OpenAI sampling fields (top_p, stop, seed, …), passed to the provider as they are. */
   options?: Record<string, unknown>;
-  /** Aborted when the caller goes away or the server shuts down. */
+  /** Aborted when the caller goes away. */
   signal: AbortSignal;
+  /** Aborted at the shutdown deadline. Two signals, not one made of both: `AbortSignal.any` costs ~20 µs a call. */
+  shutdown: AbortSignal;
   /** Set for an OpenAI call passed through as its caller wrote it (SPEC §10). */
   wire?: WireCall;
 }
@@ -99,3 +101,7 @@ export function chatStream(chunks: AsyncIterator<string>, state: StreamState): C
     },
   };
 }
+
+/** The call was cut: its caller left, or the shutdown deadline passed. */
+export const isCut = (req: Pick<ChatRequest, 'signal' | 'shutdown'>): boolean =>
+  req.signal.aborted || req.shutdown.aborted;
