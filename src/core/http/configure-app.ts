@@ -4,8 +4,8 @@ import helmet from 'helmet';
 import type { Env } from '../env/env';
 import { ShutdownService } from '../shutdown/shutdown.service';
 import { jsonBodyParsing } from './body-parsing';
-import { featureMiddlewares } from './http-middleware';
-import { requestId } from './request-id.middleware';
+import { APP_LOGGER } from './logging';
+import { requestObservers, requestPipeline } from './request-pipeline';
 
 export const API_PREFIX = 'api/v1';
 
@@ -14,10 +14,10 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
   app.disable('x-powered-by');
   // Only then does req.ip (the login limiter's client address) come from X-Forwarded-For.
   if (env.trustProxy !== false) app.set('trust proxy', env.trustProxy);
-  app.use(requestId);
+  // First, so that every response, even a 404, a refused body or a 503 while stopping, carries the
+  // request id and is logged and counted.
+  app.use(requestPipeline(app.get(APP_LOGGER), requestObservers(app)));
   app.use(app.get(ShutdownService).middleware());
-  // The features' own (request metrics): they see every response, even a 404 or a rejected body.
-  for (const middleware of featureMiddlewares(app)) app.use(middleware);
   // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(...jsonBodyParsing(env.bodyLimitBytes));

@@ -8,6 +8,7 @@ interface Build {
 }
 
 const scope = new AsyncLocalStorage<Build>();
+let building = 0;
 
 /**
  * Runs `build` (NestFactory.create) so that the connections its providers open can be closed if it
@@ -16,6 +17,7 @@ const scope = new AsyncLocalStorage<Build>();
  */
 export async function closingOnFailure<T>(build: () => Promise<T>): Promise<T> {
   const current: Build = { closers: [], state: 'building' };
+  building++;
   try {
     const built = await scope.run(current, build);
     current.state = 'built';
@@ -25,6 +27,10 @@ export async function closingOnFailure<T>(build: () => Promise<T>): Promise<T> {
     current.state = 'failed';
     await Promise.allSettled(current.closers.splice(0).map(async (close) => close()));
     throw err;
+  } finally {
+    // An enabled AsyncLocalStorage makes Node track every promise the app ever creates (the
+    // request path makes many); once no build is under way, nothing needs the scope.
+    if (--building === 0) scope.disable();
   }
 }
 
