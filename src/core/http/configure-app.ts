@@ -20,7 +20,7 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
   app.use(app.get(ShutdownService).middleware());
   // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.use(...jsonBodyParsing(env.bodyLimitBytes));
+  app.use(jsonBodyParsing(env.bodyLimitBytes));
   if (env.corsOrigins.length > 0) {
     app.enableCors({
       origin: env.corsOrigins,
