@@ -12,6 +12,9 @@ export const API_PREFIX = 'api/v1';
 /** HTTP settings shared by main.ts and the e2e tests, so both run the same stack. */
 export function configureApp(app: NestExpressApplication, env: Env): void {
   app.disable('x-powered-by');
+  // Express would hash every JSON answer (SHA-1) for an ETag that no client of the API revalidates
+  // with; the console's static files keep theirs (serve-static sets its own).
+  app.set('etag', false);
   // Only then does req.ip (the login limiter's client address) come from X-Forwarded-For.
   if (env.trustProxy !== false) app.set('trust proxy', env.trustProxy);
   // First, so that every response, even a 404, a refused body or a 503 while stopping, carries the
