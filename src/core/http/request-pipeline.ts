@@ -45,7 +45,7 @@ export function requestPipeline(
     for (const observer of observers) observer.requestEnded(req, this, ms / 1000);
     const status = this.statusCode;
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (!logger.isLevelEnabled(level) || QUIET_PATHS.test(req.url)) return;
+    if (!logger.isLevelEnabled(level) || QUIET_PATHS.test(req.originalUrl)) return;
     const user = req.user;
     const errCode = this.locals.errCode as string | undefined;
     logger[level](

@@ -9,6 +9,8 @@ interface Build {
 
 const scope = new AsyncLocalStorage<Build>();
 let building = 0;
+/** Once a build failed, its providers still being built may call closeIfStartFails at any time. */
+let failedBuild = false;
 
 /**
  * Runs `build` (NestFactory.create) so that the connections its providers open can be closed if it
@@ -25,12 +27,13 @@ export async function closingOnFailure<T>(build: () => Promise<T>): Promise<T> {
     return built;
   } catch (err) {
     current.state = 'failed';
+    failedBuild = true;
     await Promise.allSettled(current.closers.splice(0).map(async (close) => close()));
     throw err;
   } finally {
     // An enabled AsyncLocalStorage makes Node track every promise the app ever creates (the
-    // request path makes many); once no build is under way, nothing needs the scope.
-    if (--building === 0) scope.disable();
+    // request path makes many); once every build has succeeded, nothing needs the scope.
+    if (--building === 0 && !failedBuild) scope.disable();
   }
 }
 
