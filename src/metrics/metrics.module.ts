@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 
-import { HTTP_MIDDLEWARE } from '../core/http/http-middleware';
+import { REQUEST_OBSERVER } from '../core/http/request-pipeline';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
@@ -12,14 +12,7 @@ export class MetricsModule {
     return {
       module: MetricsModule,
       controllers: api ? [MetricsController] : [],
-      providers: [
-        MetricsService,
-        {
-          provide: HTTP_MIDDLEWARE,
-          useFactory: (metrics: MetricsService) => metrics.httpMiddleware(),
-          inject: [MetricsService],
-        },
-      ],
+      providers: [MetricsService, { provide: REQUEST_OBSERVER, useExisting: MetricsService }],
       exports: [MetricsService],
     };
   }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import type { RequestObserver } from '../core/http/request-pipeline';
 import { rateLimitUnchecked } from '../core/redis/rate-limit-unchecked';
 import { RedisService } from '../core/redis/redis.service';
 
@@ -18,9 +19,12 @@ export interface UsageFigures {
 /** Counters kept in Redis, so every replica exports the same cluster-wide totals. */
 export type JobCounter = 'skill_runs' | 'webhook_attempts';
 
+/** Routes are templates and statuses few, so this bounds only what an unknown method could add. */
+const MAX_HTTP_SERIES = 1000;
+
 /** The Prometheus registry and every metric the server exports, made once at boot. */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements RequestObserver {
   readonly registry = new Registry();
 
   readonly httpRequests = new Counter({
@@ -37,6 +41,11 @@ export class MetricsService {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+
+  private readonly httpSeries = new Map<
+    string,
+    { requests: Counter.Internal; duration: Histogram.Internal<string> }
+  >();
 
   readonly upstreamDuration = new Histogram({
     name: 'openclaw_upstream_duration_seconds',
@@ -140,18 +149,25 @@ export class MetricsService {
     });
   }
 
-  /** Counts every request once it is answered, by the route template rather than the raw path. */
-  httpMiddleware() {
-    return (req: Request, res: Response, next: NextFunction): void => {
-      const end = this.httpDuration.startTimer();
-      res.once('finish', () => {
-        const path = req.route?.path ? String(req.route.path) : undefined;
-        // A request no controller took still carries the route of the catch-all logging middleware.
-        const route = path && !path.includes('{*') ? `${req.baseUrl}${path}` : 'unmatched';
-        end({ method: req.method, route });
-        this.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      });
-      next();
-    };
+  /** Counts every request once it has ended, by the route template rather than the raw path. */
+  requestEnded(req: Request, res: Response, seconds: number): void {
+    const path = req.route?.path ? String(req.route.path) : undefined;
+    // A catch-all route (the console's) is no template either.
+    const route = path && !path.includes('{*') ? `${req.baseUrl}${path}` : 'unmatched';
+    const method = req.method;
+    const status = res.statusCode;
+    // Labelled children cached: prom-client would otherwise hash the label object on every call.
+    const key = `${method} ${route} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      if (this.httpSeries.size >= MAX_HTTP_SERIES) this.httpSeries.clear();
+      series = {
+        requests: this.httpRequests.labels({ method, route, status: String(status) }),
+        duration: this.httpDuration.labels({ method, route }),
+      };
+      this.httpSeries.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
   }
 }

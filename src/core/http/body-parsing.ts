@@ -11,42 +11,35 @@ function hasBody(req: Request): boolean {
   return length !== undefined && length !== '0';
 }
 
-/** A body that is sent must be JSON; an empty body is allowed and reads as {}. */
-function requireJson(req: Request, _res: Response, next: NextFunction): void {
-  if (BODY_METHODS.has(req.method) && hasBody(req) && !req.is('application/json')) {
-    next(new AppException(ErrorCode.UNSUPPORTED_MEDIA_TYPE));
-    return;
+/** Valid JSON that is not an object (`"hi"`, `3`, `[]`, `null`) is a field problem, not a syntax one. */
+function notAnObject(body: unknown): AppException | undefined {
+  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) {
+    return undefined;
   }
-  next();
+  return AppException.validation(
+    [{ field: 'body', message: 'the body must be a JSON object, such as {"name": "value"}' }],
+    'The request body is valid JSON but not an object',
+  );
 }
 
 /**
- * A body error is kept on the request rather than answered here: an unknown route must still be
- * a 404, so the error is raised only once a route has matched (RequestBodyGuard).
+ * A body that is sent must be JSON; an empty body is allowed and reads as {}. What is wrong with a
+ * body is kept on the request rather than answered here: an unknown route must still be a 404, so
+ * the error is raised only once a route has matched (RequestBodyGuard). One middleware rather than
+ * one per step: each step was a layer that every request walked through.
  */
-function deferBodyError(err: unknown, req: Request, _res: Response, next: NextFunction): void {
-  req.bodyError = err;
-  next();
-}
-
-/** Valid JSON that is not an object (`"hi"`, `3`, `[]`, `null`) is a field problem, not a syntax one. */
-function requireObject(req: Request, _res: Response, next: NextFunction): void {
-  const body: unknown = req.body;
-  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    req.bodyError = AppException.validation(
-      [{ field: 'body', message: 'the body must be a JSON object, such as {"name": "value"}' }],
-      'The request body is valid JSON but not an object',
-    );
-  }
-  next();
-}
-
 export function jsonBodyParsing(limitBytes: number) {
-  // Not strict: body-parser's strict mode calls `"hi"` invalid JSON; requireObject says what is wrong.
-  return [
-    requireJson,
-    express.json({ limit: limitBytes, strict: false }),
-    requireObject,
-    deferBodyError,
-  ];
+  // Not strict: body-parser's strict mode calls `"hi"` invalid JSON; notAnObject says what is wrong.
+  const parseJson = express.json({ limit: limitBytes, strict: false });
+  return function parseBody(req: Request, res: Response, next: NextFunction): void {
+    if (BODY_METHODS.has(req.method) && hasBody(req) && !req.is('application/json')) {
+      req.bodyError = new AppException(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+      next();
+      return;
+    }
+    parseJson(req, res, (err?: unknown) => {
+      req.bodyError = err ?? notAnObject(req.body);
+      next();
+    });
+  };
 }

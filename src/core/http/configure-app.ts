@@ -4,23 +4,26 @@ import helmet from 'helmet';
 import type { Env } from '../env/env';
 import { ShutdownService } from '../shutdown/shutdown.service';
 import { jsonBodyParsing } from './body-parsing';
-import { featureMiddlewares } from './http-middleware';
-import { requestId } from './request-id.middleware';
+import { APP_LOGGER } from './logging';
+import { requestObservers, requestPipeline } from './request-pipeline';
 
 export const API_PREFIX = 'api/v1';
 
 /** HTTP settings shared by main.ts and the e2e tests, so both run the same stack. */
 export function configureApp(app: NestExpressApplication, env: Env): void {
   app.disable('x-powered-by');
+  // Express would hash every JSON answer (SHA-1) for an ETag that no client of the API revalidates
+  // with; the console's static files keep theirs (serve-static sets its own).
+  app.set('etag', false);
   // Only then does req.ip (the login limiter's client address) come from X-Forwarded-For.
   if (env.trustProxy !== false) app.set('trust proxy', env.trustProxy);
-  app.use(requestId);
+  // First, so that every response, even a 404, a refused body or a 503 while stopping, carries the
+  // request id and is logged and counted.
+  app.use(requestPipeline(app.get(APP_LOGGER), requestObservers(app)));
   app.use(app.get(ShutdownService).middleware());
-  // The features' own (request metrics): they see every response, even a 404 or a rejected body.
-  for (const middleware of featureMiddlewares(app)) app.use(middleware);
   // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.use(...jsonBodyParsing(env.bodyLimitBytes));
+  app.use(jsonBodyParsing(env.bodyLimitBytes));
   if (env.corsOrigins.length > 0) {
     app.enableCors({
       origin: env.corsOrigins,

@@ -6,6 +6,8 @@ declare global {
     interface User extends Principal {}
     interface Request {
       id: string;
+      /** performance.now() when the request arrived: its duration in the log line and metrics. */
+      receivedAt: number;
       /** A body that could not be read, raised once a route matches. */
       bodyError?: unknown;
     }

@@ -20,9 +20,9 @@ export function setupOpenApi(app: NestExpressApplication): void {
     })
     .addSecurityRequirements('bearer')
     .build();
-  const document = completeOperations(
-    SwaggerModule.createDocument(app, config, { extraModels: ERROR_MODELS }),
-  );
+  // Built on the first request for it, not at start-up: few processes are ever asked for it.
+  const document = () =>
+    completeOperations(SwaggerModule.createDocument(app, config, { extraModels: ERROR_MODELS }));
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',
     useGlobalPrefix: false,

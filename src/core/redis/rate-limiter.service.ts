@@ -27,18 +27,19 @@ end
 return counts`;
 
 type LimitedRedis = RedisService['client'] & {
-  consumeRateLimit(...keysAndArgs: [number, ...string[]]): Promise<number[]>;
+  consumeRateLimit(...keysAndArgs: (number | string)[]): Promise<number[]>;
 };
-
-interface Bucket {
-  key: string;
-  limit: number;
-}
 
 /** A bucket's count as Redis last reported it, and this replica's requests not yet counted there. */
 interface Seen {
   count: number;
   pending: number;
+}
+
+interface Bucket {
+  key: string;
+  limit: number;
+  seen: Seen;
 }
 
 /**
@@ -70,13 +71,12 @@ export class RateLimiterService {
 
   private buckets(principal: Principal, isChat: boolean, window: number): Bucket[] {
     const user = principal.userId;
-    const buckets = [{ key: `rl:all:user:${user}:${window}`, limit: this.generalLimit }];
-    if (isChat) buckets.push({ key: `rl:chat:user:${user}:${window}`, limit: this.chatLimit });
+    const buckets = [this.bucket(`rl:all:user:${user}:${window}`, this.generalLimit)];
+    if (isChat) buckets.push(this.bucket(`rl:chat:user:${user}:${window}`, this.chatLimit));
     if (principal.apiKeyId && principal.keyRateLimitPerMinute) {
-      buckets.push({
-        key: `rl:key:${principal.apiKeyId}:${window}`,
-        limit: principal.keyRateLimitPerMinute,
-      });
+      buckets.push(
+        this.bucket(`rl:key:${principal.apiKeyId}:${window}`, principal.keyRateLimitPerMinute),
+      );
     }
     return buckets;
   }
@@ -89,39 +89,45 @@ export class RateLimiterService {
       this.seenWindow = window;
     }
     const buckets = this.buckets(principal, isChat, window);
-    const keys = buckets.map((b) => b.key);
-    const states = keys.map((key) => this.state(key));
-    const estimates = states.map((s) => s.count + s.pending + 1);
-    const ahead = states.every((s, i) => s.count > 0 && estimates[i] <= buckets[i].limit / 2);
-    for (const s of states) s.pending++;
-    const args = [String(WINDOW_MS * 2), ...buckets.map((b) => String(b.limit))];
-    const counted = this.redis.consumeRateLimit(keys.length, ...keys, ...args).then(
+    // The script's arguments: the number of keys, the keys, the window's expiry, the limits.
+    const args: (number | string)[] = [buckets.length];
+    let ahead = true;
+    for (const b of buckets) {
+      args.push(b.key);
+      ahead &&= b.seen.count > 0 && b.seen.count + b.seen.pending + 1 <= b.limit / 2;
+    }
+    args.push(WINDOW_MS * 2);
+    for (const b of buckets) {
+      args.push(b.limit);
+      b.seen.pending++;
+    }
+    const counted = this.redis.consumeRateLimit(...args).then(
       (counts) => {
-        const refused = counts.some((c, i) => c > buckets[i].limit);
-        states.forEach((s, i) => {
-          s.pending--;
-          s.count = Math.max(s.count, Number(counts[i]) - (refused ? 1 : 0));
+        const refused = buckets.some((b, i) => counts[i] > b.limit);
+        buckets.forEach((b, i) => {
+          b.seen.pending--;
+          b.seen.count = Math.max(b.seen.count, Number(counts[i]) - (refused ? 1 : 0));
         });
         return counts;
       },
       (err: Error) => {
-        for (const s of states) s.pending--;
+        for (const b of buckets) b.seen.pending--;
         // Redis trouble must not take the API down with it: the limit is skipped, not the request.
         recordUncheckedRequest(this.logger, err);
         return null;
       },
     );
-    const counts = ahead ? estimates : await counted;
+    // Ahead: what this replica knows, this request included (counted as pending just above).
+    const counts = ahead ? buckets.map((b) => b.seen.count + b.seen.pending) : await counted;
     if (!counts) return;
     // The bucket with the least left is the one the caller needs to know about.
-    const left = buckets.map((b, i) => b.limit - counts[i]);
-    const shown = left.indexOf(Math.min(...left));
-    const headers: Record<string, string> = {
-      'X-RateLimit-Limit': String(buckets[shown].limit),
-      'X-RateLimit-Remaining': String(Math.max(0, left[shown])),
-      'X-RateLimit-Reset': String(Math.ceil(resetAt / 1000)),
-    };
-    const over = buckets.findIndex((b, i) => counts[i] > b.limit);
+    let shown = 0;
+    let over = -1;
+    for (let i = 0; i < buckets.length; i++) {
+      if (buckets[i].limit - counts[i] < buckets[shown].limit - counts[shown]) shown = i;
+      if (over < 0 && counts[i] > buckets[i].limit) over = i;
+    }
+    const reset = String(Math.ceil(resetAt / 1000));
     if (over >= 0) {
       const retryAfter = String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)));
       throw new AppException(
@@ -129,22 +135,27 @@ export class RateLimiterService {
         `Rate limit of ${buckets[over].limit} requests per minute exceeded`,
         { limit: buckets[over].limit, retry_after: Number(retryAfter) },
         {
-          ...headers,
           'X-RateLimit-Limit': String(buckets[over].limit),
           'X-RateLimit-Remaining': '0',
+          'X-RateLimit-Reset': reset,
           'Retry-After': retryAfter,
         },
       );
     }
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.setHeader('X-RateLimit-Limit', String(buckets[shown].limit));
+    res.setHeader(
+      'X-RateLimit-Remaining',
+      String(Math.max(0, buckets[shown].limit - counts[shown])),
+    );
+    res.setHeader('X-RateLimit-Reset', reset);
   }
 
-  private state(key: string): Seen {
-    let state = this.seen.get(key);
-    if (!state) {
-      state = { count: 0, pending: 0 };
-      this.seen.set(key, state);
+  private bucket(key: string, limit: number): Bucket {
+    let seen = this.seen.get(key);
+    if (!seen) {
+      seen = { count: 0, pending: 0 };
+      this.seen.set(key, seen);
     }
-    return state;
+    return { key, limit, seen };
   }
 }

@@ -8,6 +8,9 @@ interface Build {
 }
 
 const scope = new AsyncLocalStorage<Build>();
+let building = 0;
+/** Once a build failed, its providers still being built may call closeIfStartFails at any time. */
+let failedBuild = false;
 
 /**
  * Runs `build` (NestFactory.create) so that the connections its providers open can be closed if it
@@ -16,6 +19,7 @@ const scope = new AsyncLocalStorage<Build>();
  */
 export async function closingOnFailure<T>(build: () => Promise<T>): Promise<T> {
   const current: Build = { closers: [], state: 'building' };
+  building++;
   try {
     const built = await scope.run(current, build);
     current.state = 'built';
@@ -23,8 +27,13 @@ export async function closingOnFailure<T>(build: () => Promise<T>): Promise<T> {
     return built;
   } catch (err) {
     current.state = 'failed';
+    failedBuild = true;
     await Promise.allSettled(current.closers.splice(0).map(async (close) => close()));
     throw err;
+  } finally {
+    // An enabled AsyncLocalStorage makes Node track every promise the app ever creates (the
+    // request path makes many); once every build has succeeded, nothing needs the scope.
+    if (--building === 0 && !failedBuild) scope.disable();
   }
 }
 
