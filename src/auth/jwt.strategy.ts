@@ -39,9 +39,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const version = payload.ver ?? 0;
     if (!Number.isInteger(version)) throw new AppException(ErrorCode.INVALID_TOKEN);
     const key = `user:${payload.sub}`;
-    let credential = await this.cache.resolve(key, () => this.load(payload.sub));
-    // Newer than what this replica cached: the change's announcement is still on its way.
-    if (version > credential.tokenVersion!) {
+    let loaded = false;
+    let credential = await this.cache.resolve(key, () => ((loaded = true), this.load(payload.sub)));
+    // A cached version older than the token's or than the one a change recorded: the change's
+    // announcement is still on its way to this replica, so read the user again.
+    const cached = credential.tokenVersion!;
+    if (
+      version > cached ||
+      (!loaded && ((await this.cache.recordedTokenVersion(payload.sub)) ?? 0) > cached)
+    ) {
       this.cache.forget(key);
       credential = await this.cache.resolve(key, () => this.load(payload.sub));
     }

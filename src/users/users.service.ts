@@ -126,13 +126,14 @@ export class UsersService {
     try {
       const mayDropAdmin =
         (dto.role !== undefined && dto.role !== 'admin') || dto.disabled === true;
+      let revokedTo: number | undefined;
       const result = await this.events.transaction(this.dataSource, async (tx, emit) => {
         const admins = mayDropAdmin ? await this.repo.findActiveAdminsForUpdate(tx) : [];
         const user = await this.lockUser(tx, id);
         if (mayDropAdmin && user.role === 'admin' && !user.disabled) {
           this.assertAnotherActiveAdmin(admins, id);
         }
-        if (revokesTokens(user, dto)) user.tokenVersion += 1;
+        if (revokesTokens(user, dto)) revokedTo = ++user.tokenVersion;
         if (dto.name !== undefined) user.name = dto.name;
         if (dto.email !== undefined) user.email = normalizeEmail(dto.email);
         if (passwordHash !== undefined) user.passwordHash = passwordHash;
@@ -148,6 +149,7 @@ export class UsersService {
         return updated;
       });
       // Role, e-mail, disabled, quota and the token version travel with cached credentials.
+      if (revokedTo !== undefined) await this.credentials.recordTokenVersion(id, revokedTo);
       await this.credentials.invalidate();
       return result;
     } catch (err) {

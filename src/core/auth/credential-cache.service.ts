@@ -6,6 +6,8 @@ import type { Principal } from './principal';
 
 const TTL_MS = 60_000;
 const MAX_ENTRIES = 10_000;
+// Longer than any cache entry lives: after it, every replica has read the user again anyway.
+const TOKEN_VERSION_TTL_S = 300;
 
 interface Entry<T> {
   value: T;
@@ -32,7 +34,7 @@ export class CredentialCache implements OnApplicationShutdown {
   private readonly entries = new Map<string, Entry<CachedCredential>>();
   private readonly invalidation: ClusterInvalidation;
 
-  constructor(redis: RedisService) {
+  constructor(private readonly redis: RedisService) {
     this.invalidation = new ClusterInvalidation(
       redis,
       'credentials',
@@ -54,6 +56,29 @@ export class CredentialCache implements OnApplicationShutdown {
       this.entries.set(key, { value, until });
     }
     return value;
+  }
+
+  /**
+   * Records a user's new token version where every replica reads it, before the change is answered:
+   * a replica still holding the old one in its cache (the invalidation message not yet handled)
+   * sees the difference on the next request and reads the user again.
+   */
+  async recordTokenVersion(userId: string, version: number): Promise<void> {
+    try {
+      await this.redis.client.set(`token-version:${userId}`, version, 'EX', TOKEN_VERSION_TTL_S);
+    } catch {
+      // Redis away: no replica caches credentials meanwhile (see ClusterInvalidation).
+    }
+  }
+
+  /** The newest token version recorded for the user, or null when none is known. */
+  async recordedTokenVersion(userId: string): Promise<number | null> {
+    try {
+      const value = await this.redis.client.get(`token-version:${userId}`);
+      return value === null ? null : Number(value);
+    } catch {
+      return null;
+    }
   }
 
   /** This replica only: the next `resolve` of `key` reads again. */
