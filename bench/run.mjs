@@ -1,9 +1,9 @@
 // The OpenClaw benchmark harness: see bench/README.md.
 //   node bench/run.mjs --mode full|quick|smoke [--out DIR] [--no-build] [--portkey|--no-portkey]
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -25,11 +25,13 @@ import {
 import { topFrames } from './lib/profile.mjs';
 import { writeReport } from './lib/report.mjs';
 import {
+  buildServer,
   createPgDatabase,
   flushRedisKeys,
   REDIS_URL,
   redisVersion,
   ROOT,
+  seedMessages,
   startServer,
 } from './lib/server.mjs';
 
@@ -155,39 +157,6 @@ async function cannonRow(row, variant, pid, opts, conns = mode.conns) {
   }
 }
 
-/**
- * Builds the server with its own nest-cli settings into a private directory, so that another
- * build of dist/ in the same tree (a test run, an editor) cannot swap files under the server.
- * Returns the path of main.js.
- */
-function build() {
-  if (args['no-build'] || !args.build) {
-    log('skipping the build (--no-build): using dist/ as it is');
-    return { main: join(ROOT, 'dist/src/main.js') };
-  }
-  const dir = mkdtempSync(join(os.tmpdir(), 'openclaw-bench-build-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  const tsconfig = join(dir, 'tsconfig.json');
-  writeFileSync(
-    tsconfig,
-    JSON.stringify({
-      extends: join(ROOT, 'tsconfig.build.json'),
-      compilerOptions: {
-        outDir: join(dir, 'dist'),
-        typeRoots: [join(ROOT, 'node_modules/@types')],
-      },
-    }),
-  );
-  log(`nest build into ${dir}`);
-  const res = spawnSync(
-    join(ROOT, 'node_modules/.bin/nest'),
-    ['build', '-p', relative(ROOT, tsconfig)],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if (res.status !== 0) throw new Error('nest build failed');
-  return { main: join(dir, 'dist/src/main.js'), nodePath: join(ROOT, 'node_modules') };
-}
-
 async function portkeyRows(upstream) {
   const dir = mkdtempSync(join(os.tmpdir(), 'openclaw-bench-portkey-'));
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
@@ -253,24 +222,6 @@ async function portkeyRows(upstream) {
   } finally {
     await stop(child);
   }
-}
-
-async function seedMessages(db, sessionId, count) {
-  await db.query(
-    `INSERT INTO messages (id, session_id, seq, role, content, model, tokens, status, created_at)
-     SELECT gen_random_uuid(), $1, g, CASE WHEN g % 2 = 1 THEN 'user' ELSE 'assistant' END,
-            'Seeded message number ' || g || ' of the benchmark, about eighty characters long.',
-            'gpt-4o', 12, 'complete', now() - make_interval(secs => $2 - g)
-     FROM generate_series(1, $2::int) AS g`,
-    [sessionId, count],
-  );
-  // What storeTurn keeps for every turn: the sequence counter and the message count.
-  await db.query('UPDATE sessions SET last_seq = $2, message_count = $2 WHERE id = $1', [
-    sessionId,
-    count,
-  ]);
-  // As autovacuum would leave the tables, so the measured point does not race its VACUUM/ANALYZE.
-  await db.query('VACUUM (ANALYZE) messages, sessions');
 }
 
 async function chatRows(server, dbLabel) {
@@ -587,7 +538,7 @@ async function skillRows(server, db) {
 }
 
 async function main() {
-  const built = build();
+  const built = buildServer({ skip: args['no-build'] || !args.build, log });
   report.machine.redis = await redisVersion();
   await flushRedisKeys();
   onCleanup(flushRedisKeys);

@@ -1,8 +1,9 @@
 // The built OpenClaw server under test, its databases and its Redis keys.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, URL } from 'node:url';
 
@@ -147,4 +148,56 @@ export async function api(origin, method, path, body, token) {
   if (res.status >= 300)
     throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
   return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Builds the server with its own nest-cli settings into a private directory, so that another
+ * build of dist/ in the same tree (a test run, an editor) cannot swap files under the server.
+ * Returns the path of main.js.
+ */
+export function buildServer({ skip = false, log }) {
+  if (skip) {
+    log('skipping the build (--no-build): using dist/ as it is');
+    return { main: join(ROOT, 'dist/src/main.js') };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-bench-build-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const tsconfig = join(dir, 'tsconfig.json');
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: join(ROOT, 'tsconfig.build.json'),
+      compilerOptions: {
+        outDir: join(dir, 'dist'),
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+      },
+    }),
+  );
+  log(`nest build into ${dir}`);
+  const res = spawnSync(
+    join(ROOT, 'node_modules/.bin/nest'),
+    ['build', '-p', relative(ROOT, tsconfig)],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (res.status !== 0) throw new Error('nest build failed');
+  return { main: join(dir, 'dist/src/main.js'), nodePath: join(ROOT, 'node_modules') };
+}
+
+/** `count` messages in one INSERT, as if that many turns had been stored. */
+export async function seedMessages(db, sessionId, count) {
+  await db.query(
+    `INSERT INTO messages (id, session_id, seq, role, content, model, tokens, status, created_at)
+     SELECT gen_random_uuid(), $1, g, CASE WHEN g % 2 = 1 THEN 'user' ELSE 'assistant' END,
+            'Seeded message number ' || g || ' of the benchmark, about eighty characters long.',
+            'gpt-4o', 12, 'complete', now() - make_interval(secs => $2 - g)
+     FROM generate_series(1, $2::int) AS g`,
+    [sessionId, count],
+  );
+  // What storeTurn keeps for every turn: the sequence counter and the message count.
+  await db.query('UPDATE sessions SET last_seq = $2, message_count = $2 WHERE id = $1', [
+    sessionId,
+    count,
+  ]);
+  // As autovacuum would leave the tables, so the measured point does not race its VACUUM/ANALYZE.
+  await db.query('VACUUM (ANALYZE) messages, sessions');
 }
