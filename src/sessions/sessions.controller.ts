@@ -59,7 +59,12 @@ export class SessionsController {
     @SessionId() id: string,
     @Query() query: ListQueryDto,
   ): Promise<MessageListDto> {
-    return this.sessions.listMessages(user.userId, id, query);
+    // The rows' `created_at` is already the ISO text a Date would be serialized to.
+    return this.sessions.listMessages(
+      user.userId,
+      id,
+      query,
+    ) as Promise<unknown> as Promise<MessageListDto>;
   }
 }
 

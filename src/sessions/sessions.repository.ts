@@ -6,7 +6,7 @@ import { poolQuery, sqliteDate } from '../core/database/pool-query';
 import { SqlParams } from '../core/database/sql-params';
 import type { ListQueryDto } from '../core/http/list-query.dto';
 import { NewUsageRecord, usageRecordInsert } from '../usage/usage-records.repository';
-import type { MessageResponseDto } from './dto/message-response.dto';
+import type { MessagePageRow } from './dto/message-response.dto';
 import { MessageEntity, MessageRole, MessageStatus } from './entities/message.entity';
 import { SessionEntity } from './entities/session.entity';
 
@@ -33,7 +33,12 @@ interface MessageRow {
 function messagePageSql(marks: '$' | '?', order: 'ASC' | 'DESC'): string {
   const [id1, id2, id3, user, limit, offset] =
     marks === '$' ? ['$1', '$1', '$1', '$2', '$3', '$4'] : ['?', '?', '?', '?', '?', '?'];
-  return `SELECT m.id, m.session_id, m.role, m.content, m.model, m.tokens, m.status, m.created_at,
+  // What Date#toJSON prints; to_char's MS truncates as a Date does.
+  const createdAt =
+    marks === '$'
+      ? `to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+      : 'm.created_at';
+  return `SELECT m.id, m.session_id, m.role, m.content, m.model, m.tokens, m.status, ${createdAt} AS created_at,
       (SELECT t.message_count FROM sessions t WHERE t.id = ${id1}) AS total
     FROM messages m
     WHERE m.session_id = ${id2}
@@ -92,7 +97,7 @@ export class SessionsRepository {
     userId: string,
     sessionId: string,
     query: ListQueryDto,
-  ): Promise<{ rows: MessageResponseDto[]; total: number | null }> {
+  ): Promise<{ rows: MessagePageRow[]; total: number | null }> {
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
     // Hand-written and read as plain rows: the query builder and entity hydration cost several
     // times the statement itself on a page of 50.
@@ -120,7 +125,10 @@ export class SessionsRepository {
       model: m.model,
       tokens: Number(m.tokens),
       status: m.status,
-      created_at: sqliteDate(m.created_at),
+      created_at:
+        typeof m.created_at === 'string' && m.created_at.endsWith('Z')
+          ? m.created_at
+          : sqliteDate(m.created_at).toISOString(),
     }));
     return { rows, total: raw.length ? Number(raw[0].total) : null };
   }
@@ -153,16 +161,25 @@ export class SessionsRepository {
   }
 
   /** The session's newest messages, newest first. */
+  /**
+   * Hand-written and read as plain rows: on a long session TypeORM's find and hydration of these
+   * rows took 15 % of a turn's CPU (bench/results/2026-12-06.md, row 5).
+   */
   latestMessages(
     sessionId: string,
     take: number,
   ): Promise<Pick<MessageEntity, 'role' | 'content'>[]> {
-    return this.messages.find({
-      select: { role: true, content: true },
-      where: { sessionId },
-      order: { seq: 'DESC' },
-      take,
-    });
+    return this.db.options.type === 'postgres'
+      ? poolQuery(
+          this.db,
+          'messages_latest',
+          'SELECT role, content FROM messages WHERE session_id = $1 ORDER BY seq DESC LIMIT $2',
+          [sessionId, take],
+        )
+      : this.db.query(
+          'SELECT role, content FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT ?',
+          [sessionId, take],
+        );
   }
 
   async insertSession(tx: EntityManager, session: Omit<SessionEntity, 'user'>): Promise<void> {

@@ -8,7 +8,7 @@ import { EventsService } from '../core/events/events.service';
 import { ListQueryDto, Page, page } from '../core/http/list-query.dto';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { CreateSessionDto } from './dto/create-session.dto';
-import type { MessageResponseDto } from './dto/message-response.dto';
+import type { MessagePageRow } from './dto/message-response.dto';
 import type { SessionResponseDto } from './dto/session-response.dto';
 import type { UpdateSessionDto } from './dto/update-session.dto';
 import { SessionEntity } from './entities/session.entity';
@@ -74,7 +74,7 @@ export class SessionsService {
     userId: string,
     sessionId: string,
     query: ListQueryDto,
-  ): Promise<Page<MessageResponseDto>> {
+  ): Promise<Page<MessagePageRow>> {
     const { rows, total } = await this.repo.findMessagePage(userId, sessionId, query);
     return page(rows, total ?? (await this.findOwned(userId, sessionId)).messageCount, query);
   }

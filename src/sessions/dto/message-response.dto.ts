@@ -17,4 +17,11 @@ export class MessageResponseDto {
   created_at: Date;
 }
 
+/**
+ * A message as a page lists it: `created_at` already in its JSON form (ISO 8601, UTC, to the
+ * millisecond), written by the database, because parsing a `Date` only to print it again cost a
+ * tenth of a page's CPU (bench/results/2026-12-06.md, row 7).
+ */
+export type MessagePageRow = Omit<MessageResponseDto, 'created_at'> & { created_at: string };
+
 export class MessageListDto extends ListResponse(MessageResponseDto) {}
