@@ -53,7 +53,7 @@ export class SessionTurnsService {
    * in a request body, past no id pipe).
    */
   async findOwned(userId: string, id: string): Promise<SessionResponseDto> {
-    const session = isUuid(id) ? await this.repo.findOwned(userId, id.toLowerCase()) : null;
+    const session = isUuid(id) ? await this.repo.findOwnedForTurn(userId, id.toLowerCase()) : null;
     if (!session) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
     return toSessionDto(session);
   }

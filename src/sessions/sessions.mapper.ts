@@ -3,7 +3,9 @@ import type { SessionResponseDto } from './dto/session-response.dto';
 import type { MessageEntity } from './entities/message.entity';
 import type { SessionEntity } from './entities/session.entity';
 
-export function toSessionDto(s: SessionEntity): SessionResponseDto {
+export function toSessionDto(
+  s: Pick<SessionEntity, 'id' | 'name' | 'model' | 'createdAt' | 'updatedAt'>,
+): SessionResponseDto {
   return {
     id: s.id,
     name: s.name,

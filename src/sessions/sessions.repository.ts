@@ -14,6 +14,9 @@ import { SessionEntity } from './entities/session.entity';
 export type TurnSession =
   { id: string; isNew: true; name: string; model: string | null } | { id: string; isNew: false };
 
+/** What a chat turn reads of its session. */
+export type SessionRow = Pick<SessionEntity, 'id' | 'name' | 'model' | 'createdAt' | 'updatedAt'>;
+
 /** A message of a turn before it has its place in the session. */
 export type TurnMessage = Omit<MessageEntity, 'seq' | 'session'>;
 
@@ -62,6 +65,19 @@ export class SessionsRepository {
 
   findOwned(userId: string, id: string): Promise<SessionEntity | null> {
     return this.sessions.findOneBy({ id, userId });
+  }
+
+  /** `findOwned` for a chat turn, on PostgreSQL a prepared statement read as a plain row. */
+  async findOwnedForTurn(userId: string, id: string): Promise<SessionRow | null> {
+    if (this.db.options.type !== 'postgres') return this.findOwned(userId, id);
+    const rows = await poolQuery<SessionRow>(
+      this.db,
+      'session_owned',
+      `SELECT id, name, model, created_at AS "createdAt", updated_at AS "updatedAt"
+       FROM sessions WHERE id = $1 AND user_id = $2`,
+      [id, userId],
+    );
+    return rows[0] ?? null;
   }
 
   findPage(userId: string, query: ListQueryDto): Promise<[SessionEntity[], number]> {
@@ -232,7 +248,10 @@ export class SessionsRepository {
     record: NewUsageRecord | null,
   ): Promise<boolean> {
     const { sql, values } = turnStatement(userId, session, messages, now, record);
-    const rows = (await this.db.query(sql, values)) as unknown[];
+    const rows =
+      this.db.options.type === 'postgres'
+        ? await poolQuery(this.db, undefined, sql, values)
+        : ((await this.db.query(sql, values)) as unknown[]);
     return rows.length > 0;
   }
 }
