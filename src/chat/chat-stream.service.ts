@@ -7,6 +7,7 @@ import { EnvService } from '../core/env/env.service';
 import { toAppException } from '../core/errors/all-exceptions.filter';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import type { CancelSignal } from '../core/http/cancellation';
 import { SseWriter } from '../core/http/sse-writer';
 import { ChatService } from './chat.service';
 import type { ChatRequestDto } from './dto/chat-request.dto';
@@ -32,7 +33,7 @@ export class ChatStreamService {
     user: Principal,
     dto: ChatRequestDto,
     res: Response,
-    clientGone: AbortSignal,
+    clientGone: CancelSignal,
   ): Promise<void> {
     const turn = await this.chat.prepare(user, dto);
     const run = await this.runner.stream(

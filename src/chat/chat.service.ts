@@ -9,6 +9,7 @@ import { CompletionRunner } from '../completions/completion-runner';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
+import type { CancelSignal } from '../core/http/cancellation';
 import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
 import type { ChatMessage, ChatRequest, TokenUsage } from '../models/provider.types';
 import { SessionTurnsService, TurnToStore } from '../sessions/session-turns.service';
@@ -85,7 +86,7 @@ export class ChatService {
   async chat(
     user: Principal,
     dto: ChatRequestDto,
-    clientGone: AbortSignal,
+    clientGone: CancelSignal,
   ): Promise<ChatResponseDto> {
     const turn = await this.prepare(user, dto);
     const call = await this.runner.complete(
@@ -114,7 +115,7 @@ export class ChatService {
     user: Principal,
     turn: PreparedTurn,
     endpoint: CompletionEndpoint,
-    clientGone: AbortSignal,
+    clientGone: CancelSignal,
   ): CompletionSpec {
     return { principal: user, endpoint, model: turn.model, request: turn.request, clientGone };
   }

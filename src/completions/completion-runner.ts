@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Principal } from '../core/auth/principal';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
+import type { CancelSignal } from '../core/http/cancellation';
 import { ShutdownService } from '../core/shutdown/shutdown.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { ResolvedModel } from '../models/model-registry.service';
@@ -26,7 +27,7 @@ export interface CompletionSpec {
   model: ResolvedModel;
   request: Omit<ChatRequest, 'signal' | 'shutdown'>;
   /** Aborts when the caller went away (see core/http/client-gone). */
-  clientGone: AbortSignal;
+  clientGone: CancelSignal;
 }
 
 /** How a stream ended, for the route to store and to tell its client. */

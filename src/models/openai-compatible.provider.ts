@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ProviderRefusal } from '../core/errors/openai-error';
+import { Cancellation, CancelSignal } from '../core/http/cancellation';
 import {
   ChatCompletion,
   ChatRequest,
@@ -29,7 +30,8 @@ const RETRY_MAX_DELAY_MS = 2000;
 
 /** Aborts when the caller leaves, at the shutdown deadline, or when the timer fires (then `timedOut` is set). */
 class Deadline {
-  readonly controller = new AbortController();
+  /** undici takes any object with `aborted` and add/removeEventListener as a request's signal. */
+  readonly controller = new Cancellation();
   timedOut = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -47,7 +49,7 @@ class Deadline {
   }
 
   get aborted(): boolean {
-    return this.controller.signal.aborted;
+    return this.controller.aborted;
   }
 
   handleEvent(): void {
@@ -98,7 +100,7 @@ function retryDelay(err: unknown, attempt: number): number {
   return Math.min(Number.isFinite(asked) ? Math.max(asked, backoff) : backoff, RETRY_MAX_DELAY_MS);
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, signal: CancelSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
@@ -375,7 +377,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
     payload: string,
     stream: boolean,
   ): Promise<Record<string, unknown> | Dispatcher.ResponseData['body']> {
-    const signal = deadline.controller.signal;
+    const signal = deadline.controller;
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.dispatcher.request({
@@ -384,7 +386,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
           method: 'POST',
           headers: stream ? this.streamHeaders : this.jsonHeaders,
           body: payload,
-          signal,
+          signal: signal as unknown as AbortSignal,
         });
         if (res.statusCode < 200 || res.statusCode >= 300) {
           const retryAfter = res.headers['retry-after'];

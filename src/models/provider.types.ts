@@ -1,3 +1,5 @@
+import type { CancelSignal } from '../core/http/cancellation';
+
 export type ChatRole = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
@@ -18,9 +20,9 @@ export interface ChatRequest {
   /** More OpenAI sampling fields (top_p, stop, seed, …), passed to the provider as they are. */
   options?: Record<string, unknown>;
   /** Aborted when the caller goes away. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Aborted at the shutdown deadline. Two signals, not one made of both: `AbortSignal.any` costs ~20 µs a call. */
-  shutdown: AbortSignal;
+  shutdown: CancelSignal;
   /** Set for an OpenAI call passed through as its caller wrote it (SPEC §10). */
   wire?: WireCall;
 }

@@ -8,6 +8,7 @@ import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { toOpenAiError } from '../core/errors/openai-error';
+import type { CancelSignal } from '../core/http/cancellation';
 import { SseWriter } from '../core/http/sse-writer';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { TokenUsage } from '../models/provider.types';
@@ -72,7 +73,7 @@ export class OpenAiService {
   async complete(
     user: Principal,
     dto: ChatCompletionRequestDto,
-    clientGone: AbortSignal,
+    clientGone: CancelSignal,
   ): Promise<Record<string, unknown>> {
     const spec = await this.prepare(user, dto, clientGone);
     const call = await this.runner.complete(spec);
@@ -93,7 +94,7 @@ export class OpenAiService {
     user: Principal,
     dto: ChatCompletionRequestDto,
     res: Response,
-    clientGone: AbortSignal,
+    clientGone: CancelSignal,
   ): Promise<void> {
     const spec = await this.prepare(user, dto, clientGone);
     const run = await this.runner.stream(spec);
@@ -119,7 +120,7 @@ export class OpenAiService {
   private async prepare(
     user: Principal,
     dto: ChatCompletionRequestDto,
-    clientGone: AbortSignal,
+    clientGone: CancelSignal,
   ): Promise<CompletionSpec> {
     const stop = stopProblem(dto.stop);
     if (stop) throw AppException.validation([{ field: 'stop', message: stop }]);

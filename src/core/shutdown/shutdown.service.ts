@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { sendError } from '../errors/all-exceptions.filter';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
+import { Cancellation, CancelSignal } from '../http/cancellation';
 
 /**
  * After SHUTDOWN_TIMEOUT_MS, the time streams cut at the deadline get to store their partial turn
@@ -26,7 +27,7 @@ const CUT_STREAMS_MS = 5_000;
 export class ShutdownService {
   private readonly logger = new Logger(ShutdownService.name);
   private readonly began = new AbortController();
-  private readonly cut = new AbortController();
+  private readonly cut = new Cancellation();
   private inFlight = 0;
   private idle?: () => void;
 
@@ -36,8 +37,8 @@ export class ShutdownService {
   }
 
   /** Aborts at the shutdown deadline: whatever still streams ends then. */
-  get deadline(): AbortSignal {
-    return this.cut.signal;
+  get deadline(): CancelSignal {
+    return this.cut;
   }
 
   get stopping(): boolean {
@@ -49,10 +50,10 @@ export class ShutdownService {
    * the caller itself went away (then there is no one to tell).
    */
   interruption(
-    clientGone?: AbortSignal,
+    clientGone?: CancelSignal,
     details: Record<string, unknown> = {},
   ): AppException | undefined {
-    if (clientGone?.aborted || !this.cut.signal.aborted) return undefined;
+    if (clientGone?.aborted || !this.cut.aborted) return undefined;
     return new AppException(
       ErrorCode.SERVICE_UNAVAILABLE,
       details.message_id
