@@ -230,6 +230,48 @@ export class OpenAICompatibleProvider implements ModelProvider {
     };
   }
 
+  /**
+   * A stream's `data:` payloads through `onData`, up to `[DONE]`: each non-empty result yielded as
+   * it comes, or (`perRead`) those of one read joined. Answers whether the reply ended by itself;
+   * false when it was cut (the caller left, the server is stopping: the runner tells that end).
+   */
+  private async *read(
+    body: Dispatcher.ResponseData['body'],
+    deadline: Deadline,
+    onData: (data: string) => string,
+    perRead: boolean,
+  ): AsyncGenerator<string, boolean> {
+    const events: string[] = [];
+    const parser = createParser({ onEvent: (event) => events.push(event.data) });
+    let done = false;
+    try {
+      body.setEncoding('utf8');
+      for await (const piece of body as AsyncIterable<string>) {
+        if (done) continue;
+        deadline.restart();
+        parser.feed(piece);
+        let out = '';
+        for (let i = 0; i < events.length; i++) {
+          if (events[i] === '[DONE]') {
+            done = true;
+            break;
+          }
+          const value = onData(events[i]);
+          if (!value) continue;
+          if (perRead) out += value;
+          else yield value;
+        }
+        events.length = 0;
+        if (out) yield out;
+      }
+    } catch (err) {
+      if (!done && this.stopped(err, deadline)) return false;
+    } finally {
+      deadline.dispose();
+    }
+    return done || !this.stopped(undefined, deadline);
+  }
+
   private async *pieces(
     req: ChatRequest,
     body: Dispatcher.ResponseData['body'],
@@ -237,43 +279,25 @@ export class OpenAICompatibleProvider implements ModelProvider {
     state: StreamState,
   ): AsyncGenerator<string> {
     let finished = false;
-    let done = false;
     let text = '';
-    const events: string[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event.data) });
-    try {
-      body.setEncoding('utf8');
-      for await (const piece of body as AsyncIterable<string>) {
-        if (done) continue;
-        deadline.restart();
-        parser.feed(piece);
-        for (let i = 0; i < events.length && !done; i++) {
-          const data = events[i];
-          if (data === '[DONE]') {
-            done = true;
-            break;
-          }
-          const chunk = parseChunk(data);
-          if (chunk.usage) state.usage = usageOf(chunk.usage as WireUsage);
-          const choice = (chunk.choices as ChunkChoice[] | undefined)?.[0];
-          if (choice?.finish_reason) {
-            finished = true;
-            state.finishReason = choice.finish_reason;
-          }
-          const content = choice?.delta?.content;
-          if (content) {
-            text += content;
-            yield content;
-          }
+    const ended = yield* this.read(
+      body,
+      deadline,
+      (data) => {
+        const chunk = parseChunk(data);
+        if (chunk.usage) state.usage = usageOf(chunk.usage as WireUsage);
+        const choice = (chunk.choices as ChunkChoice[] | undefined)?.[0];
+        if (choice?.finish_reason) {
+          finished = true;
+          state.finishReason = choice.finish_reason;
         }
-        events.length = 0;
-      }
-    } catch (err) {
-      if (!done && this.stopped(err, deadline)) return;
-    } finally {
-      deadline.dispose();
-    }
-    if (!done && this.stopped(undefined, deadline)) return;
+        const content = choice?.delta?.content ?? '';
+        text += content;
+        return content;
+      },
+      false,
+    );
+    if (!ended) return;
     state.complete = finished;
     state.usage ??= { input: countPromptTokens(req.messages), output: countTokens(text) };
     if (!finished) throw earlyEnd();
@@ -288,45 +312,27 @@ export class OpenAICompatibleProvider implements ModelProvider {
     const includeUsage = req.wire!.includeUsage;
     let finished = false;
     let last: Record<string, unknown> = {};
-    const events: string[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event.data) });
-    let done = false;
-    try {
-      body.setEncoding('utf8');
-      for await (const piece of body as AsyncIterable<string>) {
-        if (done) continue;
-        deadline.restart();
-        parser.feed(piece);
-        let out = '';
-        for (let i = 0; i < events.length; i++) {
-          const data = events[i];
-          if (data === '[DONE]') {
-            done = true;
-            break;
-          }
-          const chunk = parseChunk(data);
-          last = chunk;
-          const usage = chunk.usage as WireUsage | null | undefined;
-          if (usage) state.usage = usageOf(usage);
-          const choices = chunk.choices as unknown[] | undefined;
-          const finish = finishOf(choices);
-          if (finish) {
-            finished = true;
-            state.finishReason ??= finish;
-          }
-          state.text += textOfChoices(choices, 'delta');
-          if (usage && !includeUsage && (!choices || choices.length === 0)) continue;
-          out += `data: ${data}\n\n`;
+    const ended = yield* this.read(
+      body,
+      deadline,
+      (data) => {
+        const chunk = parseChunk(data);
+        last = chunk;
+        const usage = chunk.usage as WireUsage | null | undefined;
+        if (usage) state.usage = usageOf(usage);
+        const choices = chunk.choices as unknown[] | undefined;
+        const finish = finishOf(choices);
+        if (finish) {
+          finished = true;
+          state.finishReason ??= finish;
         }
-        events.length = 0;
-        if (out) yield out;
-      }
-    } catch (err) {
-      if (!done && this.stopped(err, deadline)) return;
-    } finally {
-      deadline.dispose();
-    }
-    if (!done && this.stopped(undefined, deadline)) return;
+        state.text += textOfChoices(choices, 'delta');
+        if (usage && !includeUsage && (!choices || choices.length === 0)) return '';
+        return `data: ${data}\n\n`;
+      },
+      true,
+    );
+    if (!ended) return;
     state.complete = finished;
     if (!finished) throw earlyEnd();
     if (!state.usage) {
