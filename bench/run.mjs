@@ -1,6 +1,7 @@
 // The OpenClaw benchmark harness: see bench/README.md.
 //   node bench/run.mjs --mode full|quick|smoke [--out DIR] [--no-build] [--portkey|--no-portkey]
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -83,6 +84,7 @@ const COMPLETION = {
   model: 'gpt-4o',
   messages: [{ role: 'user', content: 'Hello, how are you?' }],
 };
+const FLOOR_API_KEY = `oc_${randomBytes(24).toString('hex')}`;
 const CHAT = { message: 'Hello, how are you?', model: 'gpt-4o' };
 
 const { values: args } = parseArgs({
@@ -565,6 +567,28 @@ async function main() {
     await stop(proxy);
   }
 
+  // PostgreSQL: row 3+ (its own tables) and rows 4-9.
+  const pgDb = await createPgDatabase();
+  report.machine.postgres = pgDb.version;
+  const floor = await startHelper('./nest-floor.mjs', {
+    BENCH_UPSTREAM: upstreamUrl,
+    BENCH_PG_URL: pgDb.url,
+    BENCH_REDIS_URL: REDIS_URL,
+    BENCH_API_KEY: FLOOR_API_KEY,
+  });
+  await cannonRow(
+    '3+',
+    'NestJS forward with what /v1 requires (auth, Redis rate limit, validation, usage INSERT, log, metrics)',
+    floor.pid,
+    {
+      url: `http://127.0.0.1:${floor.port}/v1/chat/completions`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${FLOOR_API_KEY}` },
+      body: COMPLETION,
+    },
+  );
+  await stop(floor);
+
   if (usePortkey) {
     const why = await portkeyRows(upstream);
     if (why) report.skipped.portkey = `@portkey-ai/gateway@${PORTKEY_VERSION} ${why}`;
@@ -572,9 +596,6 @@ async function main() {
     report.skipped.portkey = `not run in ${args.mode} mode (it is installed from npm at bench time; run \`npm run bench\` or pass --portkey)`;
   }
 
-  // PostgreSQL: rows 4-9.
-  const pgDb = await createPgDatabase();
-  report.machine.postgres = pgDb.version;
   const db = new pg.Client({ connectionString: pgDb.url });
   // Kept after the run (its path is printed) for a closer look in Chrome DevTools.
   const profileDir = args.profile ? mkdtempSync(join(os.tmpdir(), 'openclaw-bench-prof-')) : null;
@@ -650,7 +671,7 @@ async function main() {
   const { files, targets } = await writeReport(report, outDir);
   for (const t of targets) log(`${t.status.padEnd(4)} ${t.name}: ${t.measured}`);
   log(`wrote ${files.join(' and ')}`);
-  const missingRows = [1, 2, 3, 4, 5, 6, 7, 8, 9].filter(
+  const missingRows = [1, 2, 3, '3+', 4, 5, 6, 7, 8, 9].filter(
     (r) => !report.rows.some((p) => p.row === r),
   );
   if (missingRows.length) throw new Error(`rows without a result: ${missingRows.join(', ')}`);

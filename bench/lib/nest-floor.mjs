@@ -1,0 +1,274 @@
+// Row 3+: what a /v1 gateway that follows the contract costs on this stack, and nothing more. The
+// app of row 3 (NestJS 11 on Express, plain JS with decorators applied as functions) plus the work
+// SPEC requires of every POST /v1/chat/completions, each done the cheapest sensible way: a global
+// guard (the API key's SHA-256 looked up in a cache, the database read once), a rate limit in Redis
+// (one Lua script: INCR + PEXPIRE), the body checked by Nest's ValidationPipe against a nested DTO,
+// the forward with undici, the usage record INSERTed into PostgreSQL before the answer (a named
+// prepared statement; records of concurrent calls share one INSERT, as the server's do), one
+// request log line (pino at 'warn', so the 'info' line is only checked) and a prom-client counter
+// and histogram. No request id, error envelope, quota or OpenAPI: each would only add to its cost.
+//   BENCH_UPSTREAM, BENCH_PG_URL (its database; a table is created at start and dropped at exit),
+//   BENCH_REDIS_URL, BENCH_API_KEY (the key the caller sends).
+import 'reflect-metadata';
+
+import { createHash, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+import {
+  Body,
+  Controller,
+  HttpCode,
+  HttpException,
+  Module,
+  Post,
+  Req,
+  UnauthorizedException,
+  ValidationPipe,
+} from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsString,
+  Length,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import Redis from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { Pool } from 'undici';
+
+const upstream = new Pool(process.env.BENCH_UPSTREAM, { connections: 128 });
+const db = new pg.Pool({ connectionString: process.env.BENCH_PG_URL, max: 10 });
+const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14');
+const logger = pino({ level: 'warn', base: { service: 'openclaw-floor' } });
+const RATE_LIMIT_PER_MINUTE = 1_000_000_000;
+const PRICES = { 'gpt-4o': { input: 2.5, output: 10 } };
+
+const KEYS = 'floor_api_keys';
+const USAGE = 'floor_usage_records';
+const userId = randomUUID();
+const apiKeyId = randomUUID();
+await db.query(`DROP TABLE IF EXISTS ${USAGE}, ${KEYS}`);
+await db.query(`CREATE TABLE ${KEYS} (id uuid PRIMARY KEY, user_id uuid NOT NULL,
+  key_hash text NOT NULL UNIQUE, revoked_at timestamptz)`);
+await db.query(`CREATE TABLE ${USAGE} (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  user_id uuid NOT NULL, api_key_id uuid, model text NOT NULL, provider text NOT NULL,
+  endpoint text NOT NULL, status text NOT NULL, input_tokens int NOT NULL, output_tokens int NOT NULL,
+  cost_usd double precision, latency_ms int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+await db.query(`INSERT INTO ${KEYS} (id, user_id, key_hash) VALUES ($1, $2, $3)`, [
+  apiKeyId,
+  userId,
+  sha256(process.env.BENCH_API_KEY),
+]);
+
+// Counts this request in the caller's one-minute window; the expiry is set when the window opens.
+redis.defineCommand('floorRateLimit', {
+  numberOfKeys: 1,
+  lua: `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`,
+});
+
+const registry = new Registry();
+const httpRequests = new Counter({
+  name: 'openclaw_http_requests_total',
+  help: 'HTTP requests by method, route template and status',
+  labelNames: ['method', 'route', 'status'],
+  registers: [registry],
+});
+const httpDuration = new Histogram({
+  name: 'openclaw_http_request_duration_seconds',
+  help: 'HTTP request duration by method and route template',
+  labelNames: ['method', 'route'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+// Labelled children cached, as the server does: prom-client would hash the labels on every call.
+const series = new Map();
+
+/** The request's log line and metrics, once its connection is done with it. */
+function ended() {
+  const req = this.req;
+  const ms = performance.now() - req.receivedAt;
+  const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+  const key = `${req.method} ${route} ${this.statusCode}`;
+  let s = series.get(key);
+  if (!s) {
+    s = {
+      requests: httpRequests.labels({ method: req.method, route, status: String(this.statusCode) }),
+      duration: httpDuration.labels({ method: req.method, route }),
+    };
+    series.set(key, s);
+  }
+  s.requests.inc();
+  s.duration.observe(ms / 1000);
+  if (!logger.isLevelEnabled('info')) return;
+  logger.info(
+    { req: { method: req.method, url: req.originalUrl }, res: { status: this.statusCode } },
+    `${req.method} ${req.originalUrl} ${this.statusCode} ${Math.round(ms)}ms`,
+  );
+}
+
+const credentials = new Map();
+
+class AuthGuard {
+  async canActivate(context) {
+    const req = context.switchToHttp().getRequest();
+    const header = req.headers.authorization;
+    if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
+      throw new UnauthorizedException();
+    }
+    const hash = sha256(header.slice(7));
+    let principal = credentials.get(hash);
+    if (!principal) {
+      const { rows } = await db.query({
+        name: 'floor-key',
+        text: `SELECT id, user_id FROM ${KEYS} WHERE key_hash = $1 AND revoked_at IS NULL`,
+        values: [hash],
+      });
+      if (!rows.length) throw new UnauthorizedException();
+      principal = { userId: rows[0].user_id, apiKeyId: rows[0].id };
+      credentials.set(hash, principal);
+    }
+    const window = Math.floor(Date.now() / 60_000);
+    const count = await redis.floorRateLimit(
+      `openclaw:floor:rl:${principal.userId}:${window}`,
+      60_000,
+    );
+    if (count > RATE_LIMIT_PER_MINUTE) throw new HttpException('rate limit exceeded', 429);
+    req.user = principal;
+    return true;
+  }
+}
+
+class MessageDto {}
+IsString()(MessageDto.prototype, 'role');
+IsIn(['system', 'developer', 'user', 'assistant', 'tool'])(MessageDto.prototype, 'role');
+IsString()(MessageDto.prototype, 'content');
+MaxLength(1_000_000)(MessageDto.prototype, 'content');
+
+class CompletionDto {}
+IsString()(CompletionDto.prototype, 'model');
+Length(1, 100)(CompletionDto.prototype, 'model');
+IsArray()(CompletionDto.prototype, 'messages');
+ArrayMinSize(1)(CompletionDto.prototype, 'messages');
+ArrayMaxSize(10_000)(CompletionDto.prototype, 'messages');
+ValidateNested({ each: true })(CompletionDto.prototype, 'messages');
+Type(() => MessageDto)(CompletionDto.prototype, 'messages');
+
+// The records of calls that end while an INSERT is in flight go in the next one, as the server
+// does: one statement and one commit for many calls, each still answered only once its row is in.
+const USAGE_COLUMNS = 10;
+const MAX_BATCH = 200;
+const pending = [];
+let inserting = false;
+
+function recordUsage(values) {
+  return new Promise((resolve, reject) => {
+    pending.push({ values, resolve, reject });
+    if (!inserting) void insertPending();
+  });
+}
+
+async function insertPending() {
+  inserting = true;
+  while (pending.length) {
+    const batch = pending.splice(0, MAX_BATCH);
+    const columns = Array.from({ length: USAGE_COLUMNS }, (_, i) => batch.map((r) => r.values[i]));
+    try {
+      await db.query({
+        name: 'floor-usage',
+        text: `INSERT INTO ${USAGE} (user_id, api_key_id, model, provider, endpoint, status,
+          input_tokens, output_tokens, cost_usd, latency_ms)
+          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+            $6::text[], $7::int[], $8::int[], $9::double precision[], $10::int[])`,
+        values: columns,
+      });
+      for (const r of batch) r.resolve();
+    } catch (err) {
+      for (const r of batch) r.reject(err);
+    }
+  }
+  inserting = false;
+}
+
+class CompletionsController {
+  async completions(body, req) {
+    const started = performance.now();
+    const res = await upstream.request({
+      path: '/v1/chat/completions',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+      body: JSON.stringify(body),
+    });
+    const answer = await res.body.json();
+    if (res.statusCode !== 200) throw new HttpException('upstream error', 502);
+    const input = answer.usage?.prompt_tokens ?? 0;
+    const output = answer.usage?.completion_tokens ?? 0;
+    const price = PRICES[body.model];
+    await recordUsage([
+      req.user.userId,
+      req.user.apiKeyId,
+      body.model,
+      'openai',
+      '/v1/chat/completions',
+      'complete',
+      input,
+      output,
+      price ? (input * price.input + output * price.output) / 1e6 : null,
+      Math.round(performance.now() - started),
+    ]);
+    return answer;
+  }
+}
+const proto = CompletionsController.prototype;
+const method = Object.getOwnPropertyDescriptor(proto, 'completions');
+Controller('v1')(CompletionsController);
+Post('chat/completions')(proto, 'completions', method);
+HttpCode(200)(proto, 'completions', method);
+Body()(proto, 'completions', 0);
+Req()(proto, 'completions', 1);
+// What TypeScript's emitDecoratorMetadata would write: the pipe validates against the DTO it names.
+Reflect.defineMetadata('design:paramtypes', [CompletionDto, Object], proto, 'completions');
+class FloorModule {}
+Module({
+  controllers: [CompletionsController],
+  providers: [{ provide: APP_GUARD, useValue: new AuthGuard() }],
+})(FloorModule);
+
+const app = await NestFactory.create(FloorModule, { logger: ['error', 'warn'] });
+app.use((req, res, next) => {
+  req.receivedAt = performance.now();
+  res.on('close', ended);
+  next();
+});
+// As the server validates OpenAI's request body: unknown fields dropped, not refused.
+app.useGlobalPipes(
+  new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: false,
+    transform: true,
+    validationError: { target: false, value: false },
+  }),
+);
+await app.listen(0, '127.0.0.1');
+
+let closing = false;
+async function close() {
+  if (closing) return;
+  closing = true;
+  await app.close();
+  await db.query(`DROP TABLE IF EXISTS ${USAGE}, ${KEYS}`).catch(() => undefined);
+  await Promise.allSettled([db.end(), redis.quit(), upstream.close()]);
+  process.exit(0);
+}
+process.on('SIGTERM', close);
+process.on('disconnect', close);
+process.send?.({ ready: true, port: app.getHttpServer().address().port });
