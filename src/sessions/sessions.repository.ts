@@ -247,10 +247,10 @@ export class SessionsRepository {
     now: Date,
     record: NewUsageRecord | null,
   ): Promise<boolean> {
-    const { sql, values } = turnStatement(userId, session, messages, now, record);
+    const { name, sql, values } = turnStatement(userId, session, messages, now, record);
     const rows =
       this.db.options.type === 'postgres'
-        ? await poolQuery(this.db, undefined, sql, values)
+        ? await poolQuery(this.db, name, sql, values)
         : ((await this.db.query(sql, values)) as unknown[]);
     return rows.length > 0;
   }
@@ -263,7 +263,7 @@ export function turnStatement(
   messages: [TurnMessage, TurnMessage],
   now: Date,
   record: NewUsageRecord | null = null,
-): { sql: string; values: unknown[] } {
+): { name: string; sql: string; values: unknown[] } {
   const p = new SqlParams();
   const id = p.bind(session.id);
   const at = p.bind(now);
@@ -287,5 +287,7 @@ export function turnStatement(
     SELECT v.id, ${id}, s.last_seq + v.offset_by, v.role, v.content, ${model}, v.tokens, v.status, ${at}
       FROM s, (VALUES ${rows.join(', ')}) AS v (id, offset_by, role, content, tokens, status)
     RETURNING seq`;
-  return { sql, values: p.values };
+  // The text depends only on these two, so PostgreSQL prepares each variant once per connection.
+  const name = `turn_${session.isNew ? 'new' : 'next'}${record ? '_usage' : ''}`;
+  return { name, sql, values: p.values };
 }

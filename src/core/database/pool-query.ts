@@ -3,13 +3,12 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
  * A PostgreSQL statement sent straight to TypeORM's connection pool (outside any transaction),
- * prepared once per connection under `name` (none for a statement whose text varies). Only for
- * statements on a hot path: TypeORM's query runner and query builder cost more CPU than a small
- * statement itself (bench/results/2026-12-05-*.md).
+ * prepared once per connection under `name`. Only for statements on a hot path: TypeORM's query
+ * runner and query builder cost more CPU than a small statement itself (bench/results/2026-12-05-*.md).
  */
 export async function poolQuery<T>(
   db: DataSource,
-  name: string | undefined,
+  name: string,
   text: string,
   values: unknown[],
 ): Promise<T[]> {
