@@ -12,7 +12,7 @@ import Redis from 'ioredis';
 import pg from 'pg';
 
 import { cannon } from './lib/load.mjs';
-import { cleanupAll, cpuSeconds, onCleanup, startHelper, stop } from './lib/proc.mjs';
+import { cleanupAll, cpuSeconds, onCleanup, rssMiB, startHelper, stop } from './lib/proc.mjs';
 import { createPgDatabase, REDIS_URL, ROOT, seedMessages, startServer } from './lib/server.mjs';
 
 const { values: args } = parseArgs({
@@ -168,6 +168,8 @@ try {
       `| ${row}${bad ? ` (${bad} not 2xx)` : ''} | ${cells.join(' | ')} | ${(((per[1] - per[0]) / per[0]) * 100).toFixed(0)} % |`,
     );
   }
+  const peaks = sides.map((s) => `${s.ref} ${Math.round(rssMiB(s.server.child.pid, 'VmHWM'))} MiB`);
+  lines.push('', `Peak RSS of each server over the whole run: ${peaks.join(', ')}.`);
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   await cleanupAll();
