@@ -634,6 +634,9 @@ async function main() {
   });
   report.coldStartMs = Math.round(server.readyMs);
   log(`cold start (PostgreSQL, migrated): /health/ready 200 after ${report.coldStartMs} ms`);
+  // What the server holds before any load: the floor under the peak RSS target.
+  await new Promise((r) => setTimeout(r, 1000));
+  report.machine.serverIdleRssMiB = Number(rssMiB(server.child.pid).toFixed(1));
   await stop(server.child);
   if (profileDir) {
     report.profile = topFrames(profileDir, ROOT);

@@ -189,7 +189,10 @@ export function computeTargets(report) {
       'Peak RSS of the server over rows 4–7 ≤ 200 MiB',
       peak <= 200,
       `${f(peak, 0)} MiB`,
-      'the heap grows with the load; see the per-point RSS column.',
+      (report.machine.serverIdleRssMiB
+        ? `a fresh server holds ${f(report.machine.serverIdleRssMiB, 0)} MiB before any request (Node's binary and the loaded code); `
+        : '') +
+        'under load V8 grows its heap for throughput (see the per-point RSS column): a smaller heap costs CPU (bench/results/analysis.md).',
     );
   }
   if (report.coldStartMs !== undefined) {
