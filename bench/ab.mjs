@@ -8,12 +8,18 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import Redis from 'ioredis';
 import pg from 'pg';
 
 import { cannon } from './lib/load.mjs';
 import { cleanupAll, cpuSeconds, onCleanup, rssMiB, startHelper, stop } from './lib/proc.mjs';
-import { createPgDatabase, REDIS_URL, ROOT, seedMessages, startServer } from './lib/server.mjs';
+import {
+  createPgDatabase,
+  flushRedisKeys,
+  REDIS_URL,
+  ROOT,
+  seedMessages,
+  startServer,
+} from './lib/server.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -85,20 +91,6 @@ function buildRef(ref) {
   };
 }
 
-async function flushDb(url) {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'openclaw:*', 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 try {
   const builds = refs.map(buildRef);
   const upstream = await startHelper('./upstream.mjs', {
@@ -110,8 +102,8 @@ try {
   const redisUrls = [REDIS_URL, REDIS_URL.replace(/\/\d+$/, '') + '/15'];
   const sides = [];
   for (const [i, b] of builds.entries()) {
-    await flushDb(redisUrls[i]);
-    onCleanup(() => flushDb(redisUrls[i]));
+    await flushRedisKeys(redisUrls[i]);
+    onCleanup(() => flushRedisKeys(redisUrls[i]));
     const pgDb = await createPgDatabase();
     const server = await startServer({
       built: b.built,

@@ -18,9 +18,9 @@ export const PG_ADMIN_URL =
   process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ADMIN = { email: 'bench-admin@openclaw.local', password: 'bench-admin-password' };
 
-/** Deletes the server's keys (`openclaw:*`) in the bench's Redis database, nothing else. */
-export async function flushRedisKeys() {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+/** Deletes the server's keys (`openclaw:*`) in the bench's Redis database (or `url`'s), nothing else. */
+export async function flushRedisKeys(url = REDIS_URL) {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
     let cursor = '0';
