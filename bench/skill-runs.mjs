@@ -2,7 +2,12 @@
 // PostgreSQL, each round's runs/s, p50 created→finished and server CPU per run, with where a run's
 // time went (queued: created→started, running: started→finished, of which the script's duration_ms).
 //   node bench/skill-runs.mjs [--rounds 5] [--runs 100] [--sandbox auto|none] [--no-build]
+// --floor: no server, no database, no queue: the built runner's runScript alone, `concurrency` at a
+// time, in this process — the most runs/s the sandbox leaves on this machine.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
 
@@ -20,6 +25,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     build: { type: 'boolean', default: true },
     profile: { type: 'string' },
+    floor: { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -50,8 +56,49 @@ function launcherPid(pid) {
 }
 const ms = (s) => (s === null ? null : Number(s) * 1000);
 
+async function floor(built) {
+  const runner = await import(join(dirname(built.main), 'skills/runner/script-runner.js'));
+  const probe = args.sandbox === 'none' ? {} : runner.probeBwrap();
+  if (args.sandbox !== 'none' && !probe.path) throw new Error(`bwrap cannot run: ${probe.problem}`);
+  const sandbox = probe.path ? 'bwrap' : 'none';
+  for (let round = 0; round < Number(args.rounds); round++) {
+    const total = Number(args.runs);
+    let next = 0;
+    const lane = async () => {
+      while (next < total) {
+        next++;
+        const result = await runner.runScript({
+          runId: randomUUID(),
+          script: 'true',
+          params: {},
+          timeoutMs: 10_000,
+          maxOutputBytes: 65_536,
+          maxMemoryMb: 512,
+          sandbox,
+          bwrapPath: probe.path,
+        });
+        if (result.status !== 'succeeded') throw new Error(`a run ended ${result.status}`);
+      }
+    };
+    const m0 = machine();
+    const cpu0 = process.cpuUsage();
+    const started = performance.now();
+    await Promise.all(Array.from({ length: Number(args.concurrency) }, lane));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const m1 = machine();
+    log(
+      `floor round ${round} (${sandbox}): ${(total / seconds).toFixed(0)} runs/s, ` +
+        `runner ${((cpu.user + cpu.system) / 1000 / total).toFixed(2)} ms/run, ` +
+        `machine ${(((m1.busy - m0.busy) * 10) / total).toFixed(2)} ms/run ` +
+        `(${((100 * (m1.busy - m0.busy)) / (m1.total - m0.total)).toFixed(0)}% busy)`,
+    );
+  }
+}
+
 async function main() {
   const built = buildServer({ skip: !args.build, log });
+  if (args.floor) return floor(built);
   await flushRedisKeys();
   const pgDb = await createPgDatabase();
   const db = new pg.Client({ connectionString: pgDb.url });
@@ -103,6 +150,7 @@ async function main() {
           `SELECT count(*)::int AS n,
                   extract(epoch FROM min(r.created_at)) * 1000 AS t0,
                   extract(epoch FROM max(r.finished_at)) * 1000 AS t1,
+                  extract(epoch FROM max(r.created_at) - min(r.created_at)) AS enqueue_span,
                   count(*) FILTER (WHERE r.status <> 'succeeded')::int AS wrong,
                   extract(epoch FROM max(r.finished_at) - min(r.created_at)) AS span,
                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.finished_at - r.created_at)) AS p50,
@@ -125,7 +173,7 @@ async function main() {
         : `server ${per(after.server.own, before.server.own)}`;
       const row = {
         runsPerSec: q.n / Number(q.span),
-        enqueuePerSec: load.rps,
+        enqueuePerSec: q.n / Number(q.enqueue_span),
         p50Ms: ms(q.p50),
         queuedP50Ms: ms(q.queued),
         runningP50Ms: ms(q.running),
