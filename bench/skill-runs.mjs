@@ -6,7 +6,7 @@
 // time, in this process — the most runs/s the sandbox leaves on this machine.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     build: { type: 'boolean', default: true },
     profile: { type: 'string' },
     floor: { type: 'boolean', default: false },
+    // A built server elsewhere (dist/src/main.js of another commit), for A/B runs.
+    main: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -97,7 +99,7 @@ async function floor(built) {
 }
 
 async function main() {
-  const built = buildServer({ skip: !args.build, log });
+  const built = args.main ? { main: resolve(args.main) } : buildServer({ skip: !args.build, log });
   if (args.floor) return floor(built);
   await flushRedisKeys();
   const pgDb = await createPgDatabase();
