@@ -18,11 +18,12 @@ import { JobProducer } from '../core/queue/job-producer';
 import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, SkillRunJob } from '../core/queue/queues';
 import { bullConnection, withTimeout } from '../core/queue/redis-connection';
 import { MetricsService } from '../metrics/metrics.service';
+import { SKILL_NAME } from './dto/create-skill.dto';
 import type { ParamValue } from './dto/run-skill.dto';
 import type { SkillRunResponseDto } from './dto/skill-run-response.dto';
-import type { SkillEntity } from './entities/skill.entity';
 import { FINISHED, SkillRunEntity } from './entities/skill-run.entity';
 import type { ScriptResult } from './runner/script-runner';
+import { RunEnd, RunSkill, SkillRunsRepository } from './skill-runs.repository';
 import { SkillsService } from './skills.service';
 
 const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -35,7 +36,7 @@ function finishedEvent(run: SkillRunEntity): EventType {
 
 export interface StartedRun {
   run: SkillRunEntity;
-  skill: SkillEntity;
+  skill: RunSkill;
 }
 
 /** Checks params as SPEC §8 asks: scalar values, keys that are safe variable names, no clashes. */
@@ -74,6 +75,7 @@ export class SkillRunsService implements OnModuleDestroy {
 
   constructor(
     @InjectRepository(SkillRunEntity) private readonly runs: Repository<SkillRunEntity>,
+    private readonly repository: SkillRunsRepository,
     @InjectQueue(SKILL_RUNS_QUEUE) private readonly queue: Queue<SkillRunJob>,
     private readonly skills: SkillsService,
     private readonly producer: JobProducer,
@@ -84,11 +86,18 @@ export class SkillRunsService implements OnModuleDestroy {
 
   /** The row first, then the job with the row's id, so a run is never lost between the two. */
   async enqueue(actor: Principal, name: string, rawParams: Record<string, unknown> | undefined) {
-    const skill = await this.skills.findByName(name);
-    const params = validateParams(rawParams);
+    let params: Record<string, ParamValue>;
+    try {
+      params = validateParams(rawParams);
+    } catch (err) {
+      // An unknown skill is a 404 whatever the params.
+      await this.skills.findByName(name);
+      throw err;
+    }
+    if (!SKILL_NAME.test(name)) throw new AppException(ErrorCode.SKILL_NOT_FOUND);
     const entity = this.runs.create({
       id: randomUUID(),
-      skillId: skill.id,
+      skillId: '',
       userId: actor.userId,
       status: 'queued',
       exitCode: null,
@@ -102,8 +111,8 @@ export class SkillRunsService implements OnModuleDestroy {
     });
     // Set after create(): its copy of plain objects skips keys such as `constructor`.
     entity.params = params;
-    // Every column is set here, so one INSERT (save() adds a transaction and a read back).
-    await this.runs.insert(entity);
+    if (!(await this.repository.insertQueued(name, entity)))
+      throw new AppException(ErrorCode.SKILL_NOT_FOUND);
     const run = entity;
     const queued = await this.addJob(run.id).then(
       () => true,
@@ -113,7 +122,7 @@ export class SkillRunsService implements OnModuleDestroy {
         return false;
       },
     );
-    return { run, skill, queued };
+    return { run, skill: name, queued };
   }
 
   /** The run's job, with the run's id as job id so a re-enqueue never makes a second one. */
@@ -132,7 +141,7 @@ export class SkillRunsService implements OnModuleDestroy {
     const waitMs = this.env.get('SKILL_RUN_WAIT_MS');
     // Not waiting (or Redis is away): the run as just queued, without reading it back.
     if (!wait || waitMs <= 0 || !queued)
-      return { run: this.toResponse(run, skill.name), finished: false };
+      return { run: this.toResponse(run, skill), finished: false };
     const job = await withTimeout(
       this.queue.getJob(run.id),
       this.env.get('REDIS_COMMAND_TIMEOUT_MS'),
@@ -141,7 +150,7 @@ export class SkillRunsService implements OnModuleDestroy {
     if (job) await job.waitUntilFinished(this.queueEvents(), waitMs).catch(() => undefined);
     const current = (await this.runs.findOneBy({ id: run.id })) ?? run;
     return {
-      run: this.toResponse(current, skill.name),
+      run: this.toResponse(current, skill),
       finished: FINISHED.includes(current.status),
     };
   }
@@ -184,22 +193,9 @@ export class SkillRunsService implements OnModuleDestroy {
   async start(runId: string): Promise<StartedRun | { notQueued: SkillRunEntity } | null> {
     return untilAvailable(
       async () => {
-        // One query with the join (findOne with relations adds a second, DISTINCT one).
-        const run = await this.runs
-          .createQueryBuilder('r')
-          .innerJoinAndSelect('r.skill', 's')
-          .where('r.id = :id', { id: runId })
-          .getOne();
-        if (!run?.skill) return null;
-        const startedAt = new Date();
-        const taken = await this.runs.update(
-          { id: runId, status: 'queued' },
-          { status: 'running', startedAt },
-        );
-        if (!taken.affected) return { notQueued: run };
-        run.status = 'running';
-        run.startedAt = startedAt;
-        return { run, skill: run.skill };
+        const taken = await this.repository.take(runId, new Date());
+        if (!taken) return null;
+        return taken.skill ? { run: taken.run, skill: taken.skill } : { notQueued: taken.run };
       },
       this.logger,
       `Starting run ${runId}`,
@@ -207,7 +203,7 @@ export class SkillRunsService implements OnModuleDestroy {
   }
 
   async finish({ run, skill }: StartedRun, result: ScriptResult): Promise<void> {
-    const changes = {
+    const changes: RunEnd = {
       status: result.status,
       exitCode: result.exitCode,
       stdout: result.stdout,
@@ -231,7 +227,7 @@ export class SkillRunsService implements OnModuleDestroy {
             if (updated.affected) await emit(type, audience, this.toResponse(finished, skill.name));
           });
         } else {
-          await this.runs.update(target, changes);
+          await this.repository.end(run.id, changes);
         }
       },
       this.logger,

@@ -6,6 +6,7 @@ import { SkillEntity } from './entities/skill.entity';
 import { SkillRunEntity } from './entities/skill-run.entity';
 import { SkillRunsProcessor } from './jobs/skill-runs.processor';
 import { SkillRunsReconciler } from './jobs/skill-runs.reconciler';
+import { SkillRunsRepository } from './skill-runs.repository';
 import { SkillRunsService } from './skill-runs.service';
 import { SkillsController } from './skills.controller';
 import { SkillsService } from './skills.service';
@@ -22,6 +23,7 @@ export class SkillsModule {
       providers: [
         SkillsService,
         SkillRunsService,
+        SkillRunsRepository,
         ...(worker ? [SkillRunsProcessor, SkillRunsReconciler] : []),
       ],
     };

@@ -53,7 +53,11 @@ export function scriptEnv(
   return env;
 }
 
-/** No network, a read-only system, a private /tmp, its own PID namespace; only the run's directory is writable. */
+/**
+ * No network, a read-only system, a private /tmp, its own PID namespace. The run's directory is
+ * made on that private /tmp, so it goes with the sandbox: no directory to make and remove on the
+ * host per run, and one mount fewer.
+ */
 function bwrapArgs(dir: string): string[] {
   return [
     '--ro-bind',
@@ -83,8 +87,7 @@ function bwrapArgs(dir: string): string[] {
     '/dev',
     '--tmpfs',
     '/tmp',
-    '--bind',
-    dir,
+    '--dir',
     dir,
     '--chdir',
     dir,
@@ -94,12 +97,17 @@ function bwrapArgs(dir: string): string[] {
   ];
 }
 
+/** The run's directory inside the sandbox, on its private /tmp (not the host's). */
+function sandboxDir(runId: string): string {
+  return `/tmp/openclaw-run-${runId}`;
+}
+
 /** bubblewrap's path when it can run here, or why it cannot. */
 export function probeBwrap(): { path: string } | { problem: string } {
   const found = spawnSync('/bin/sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' });
   const path = found.stdout?.trim();
   if (found.status !== 0 || !path) return { problem: 'bwrap is not installed' };
-  const probe = spawnSync(path, [...bwrapArgs(tmpdir()), '/bin/true'], {
+  const probe = spawnSync(path, [...bwrapArgs(sandboxDir('probe')), '/bin/true'], {
     encoding: 'utf8',
     timeout: 5000,
   });
@@ -175,15 +183,16 @@ function killGroup(pid: number | undefined): void {
  * Params arrive only as PARAM_* variables and as JSON on stdin: the script text is never rewritten.
  */
 export async function runScript(run: ScriptRun): Promise<ScriptResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'openclaw-run-'));
+  const sandboxed = run.sandbox === 'bwrap';
+  const dir = sandboxed ? sandboxDir(run.runId) : await mkdtemp(join(tmpdir(), 'openclaw-run-'));
   const started = Date.now();
   try {
-    const [command, args] =
-      run.sandbox === 'bwrap'
-        ? [run.bwrapPath ?? 'bwrap', [...bwrapArgs(dir), '/bin/sh', '-c', run.script]]
-        : ['/bin/sh', ['-c', run.script]];
+    const [command, args] = sandboxed
+      ? [run.bwrapPath ?? 'bwrap', [...bwrapArgs(dir), '/bin/sh', '-c', run.script]]
+      : ['/bin/sh', ['-c', run.script]];
     const child = spawn(command, args, {
-      cwd: dir,
+      // bwrap changes into the run's directory itself, inside the sandbox.
+      cwd: sandboxed ? '/' : dir,
       env: scriptEnv(run.runId, dir, run.params),
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -244,6 +253,6 @@ export async function runScript(run: ScriptRun): Promise<ScriptResult> {
       durationMs: Date.now() - started,
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!sandboxed) await rm(dir, { recursive: true, force: true });
   }
 }
