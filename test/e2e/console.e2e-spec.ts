@@ -273,7 +273,13 @@ describeWith(CHROMIUM)('admin console in a real browser (SPEC §14)', () => {
     await admin.getByRole('checkbox', { name: 'echo' }).check();
     await admin.getByRole('button', { name: 'Create key' }).click();
     const shown = admin.getByTestId('secret-value');
-    await shown.waitFor();
+    await shown.waitFor().catch(async (err: Error) => {
+      // Seen once, on a loaded CI machine only: say what the page and the server showed.
+      const alerts = await admin.getByRole('alert').allTextContents();
+      throw new Error(
+        `${err.message}\nalerts on the page: ${JSON.stringify(alerts)}\nserver: ${server.output().slice(-3000)}`,
+      );
+    });
     const key = (await shown.textContent())!;
     expect(key).toMatch(/^oc_[\w-]{32,}$/);
     await admin.getByRole('button', { name: 'Copy' }).click();
