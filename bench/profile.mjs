@@ -1,6 +1,8 @@
 // Where one row's CPU goes: the built server under `node --cpu-prof`, one row's load for a while,
 // and the main thread's samples inside that window summed by package. See bench/README.md.
-//   node bench/profile.mjs [--rows 4,5,5-long,7] [--seconds 8] [--connections 50] [--no-build]
+// Rows 3+ and 5+ profile the bench's floor app (lib/nest-floor.mjs) instead, for a side-by-side.
+//   node bench/profile.mjs [--rows 4,5,5-long,7,3+,5+] [--seconds 8] [--connections 50] [--no-build]
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +38,7 @@ const COMPLETION = {
 };
 const CHAT = { message: 'Hello, how are you?', model: 'gpt-4o' };
 const SERVER_ENV = { WEBHOOK_CONCURRENCY: '50', SKILL_CONCURRENCY: '8' };
+const FLOOR_API_KEY = `oc_${randomBytes(24).toString('hex')}`;
 
 /** Each row: what it loads, and the set-up it needs first. */
 const ROWS = {
@@ -78,6 +81,26 @@ const ROWS = {
       body: { ...CHAT, session_id: session.id },
     }),
   },
+  '3+': {
+    what: 'the floor app: POST /v1/chat/completions (lib/nest-floor.mjs)',
+    floor: true,
+    load: (s) => ({
+      url: `${s.origin}/v1/chat/completions`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}` },
+      body: COMPLETION,
+    }),
+  },
+  '5+': {
+    what: 'the floor app: POST /api/v1/chat, new session each (lib/nest-floor.mjs)',
+    floor: true,
+    load: (s) => ({
+      url: `${s.origin}/api/v1/chat`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}` },
+      body: CHAT,
+    }),
+  },
   7: {
     what: 'GET /api/v1/sessions/:id/messages?limit=50, 10,000 messages, 10 connections',
     connections: 10,
@@ -102,6 +125,7 @@ function owner(callFrame) {
     const parts = url.slice(nm + 14).split('/');
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
+  if (url.includes('/bench/lib/')) return 'floor app (bench/lib)';
   const src = url.indexOf('/dist/src/');
   if (src >= 0) {
     const parts = url.slice(src + 10).split('/');
@@ -150,19 +174,36 @@ function summarize(dir, from, to) {
   return { byOwner, byFrame, total };
 }
 
+/** The floor app, shaped as the server's handle for the rows' `load`. */
+async function startFloor(execArgv, pgDb, upstream) {
+  const child = await startHelper(
+    './nest-floor.mjs',
+    {
+      BENCH_UPSTREAM: `http://127.0.0.1:${upstream.port}`,
+      BENCH_PG_URL: pgDb.url,
+      BENCH_API_KEY: FLOOR_API_KEY,
+    },
+    execArgv,
+  );
+  return { child, origin: `http://127.0.0.1:${child.port}`, apiKey: FLOOR_API_KEY };
+}
+
 async function profileRow(name, built, upstream) {
   const row = ROWS[name];
   if (!row) throw new Error(`no row ${name}: one of ${Object.keys(ROWS).join(', ')}`);
   const pgDb = await createPgDatabase();
   const dir = mkdtempSync(join(os.tmpdir(), 'openclaw-profile-'));
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  const server = await startServer({
-    built,
-    execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'],
-    databaseUrl: pgDb.url,
-    upstreamPort: upstream.port,
-    env: SERVER_ENV,
-  });
+  const execArgv = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'];
+  const server = row.floor
+    ? await startFloor(execArgv, pgDb, upstream)
+    : await startServer({
+        built,
+        execArgv,
+        databaseUrl: pgDb.url,
+        upstreamPort: upstream.port,
+        env: SERVER_ENV,
+      });
   const db = new pg.Client({ connectionString: pgDb.url });
   await db.connect();
   let result;

@@ -587,6 +587,17 @@ async function main() {
       body: COMPLETION,
     },
   );
+  await cannonRow(
+    '5+',
+    'NestJS chat turn with what /api/v1/chat requires (as 3+, plus session, messages and usage in one statement)',
+    floor.pid,
+    {
+      url: `http://127.0.0.1:${floor.port}/api/v1/chat`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${FLOOR_API_KEY}` },
+      body: CHAT,
+    },
+  );
   await stop(floor);
 
   if (usePortkey) {
@@ -674,7 +685,7 @@ async function main() {
   const { files, targets } = await writeReport(report, outDir);
   for (const t of targets) log(`${t.status.padEnd(4)} ${t.name}: ${t.measured}`);
   log(`wrote ${files.join(' and ')}`);
-  const missingRows = [1, 2, 3, '3+', 4, 5, 6, 7, 8, 9].filter(
+  const missingRows = [1, 2, 3, '3+', 4, '5+', 5, 6, 7, 8, 9].filter(
     (r) => !report.rows.some((p) => p.row === r),
   );
   if (missingRows.length) throw new Error(`rows without a result: ${missingRows.join(', ')}`);

@@ -7,6 +7,10 @@
 // prepared statement; records of concurrent calls share one INSERT, as the server's do), one
 // request log line (pino at 'warn', so the 'info' line is only checked) and a prom-client counter
 // and histogram. No request id, error envelope, quota or OpenAPI: each would only add to its cost.
+// Row 5+ is the same app's POST /api/v1/chat for a new session (row 5's case; a session_id is
+// refused): the same guard and log, the upstream call, then the session, both messages and the
+// usage record in one prepared statement, committed before the answer. The tables have the keys,
+// foreign keys and indexes that the server's have, since what SPEC asks of them needs each one.
 //   BENCH_UPSTREAM, BENCH_PG_URL (its database; a table is created at start and dropped at exit),
 //   BENCH_REDIS_URL, BENCH_API_KEY (the key the caller sends).
 import 'reflect-metadata';
@@ -32,9 +36,13 @@ import {
   ArrayMinSize,
   IsArray,
   IsIn,
+  IsNumber,
+  IsOptional,
   IsString,
   Length,
+  Max,
   MaxLength,
+  Min,
   ValidateNested,
 } from 'class-validator';
 import Redis from 'ioredis';
@@ -50,18 +58,40 @@ const logger = pino({ level: 'warn', base: { service: 'openclaw-floor' } });
 const RATE_LIMIT_PER_MINUTE = 1_000_000_000;
 const PRICES = { 'gpt-4o': { input: 2.5, output: 10 } };
 
+const USERS = 'floor_users';
 const KEYS = 'floor_api_keys';
 const USAGE = 'floor_usage_records';
+const SESSIONS = 'floor_sessions';
+const MESSAGES = 'floor_messages';
+const TABLES = `${MESSAGES}, ${SESSIONS}, ${USAGE}, ${KEYS}, ${USERS}`;
 const userId = randomUUID();
 const apiKeyId = randomUUID();
-await db.query(`DROP TABLE IF EXISTS ${USAGE}, ${KEYS}`);
-await db.query(`CREATE TABLE ${KEYS} (id uuid PRIMARY KEY, user_id uuid NOT NULL,
+await db.query(`DROP TABLE IF EXISTS ${TABLES}`);
+await db.query(`CREATE TABLE ${USERS} (id uuid PRIMARY KEY, email text NOT NULL UNIQUE)`);
+await db.query(`CREATE TABLE ${KEYS} (id uuid PRIMARY KEY,
+  user_id uuid NOT NULL REFERENCES ${USERS} (id) ON DELETE CASCADE,
   key_hash text NOT NULL UNIQUE, revoked_at timestamptz)`);
+// Usage is billing history: no foreign keys; indexed for the usage queries of SPEC §13.
 await db.query(`CREATE TABLE ${USAGE} (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   user_id uuid NOT NULL, api_key_id uuid, model text NOT NULL, provider text NOT NULL,
   endpoint text NOT NULL, status text NOT NULL, input_tokens int NOT NULL, output_tokens int NOT NULL,
   cost_usd double precision, latency_ms int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+await db.query(`CREATE INDEX ON ${USAGE} (user_id, created_at, id)`);
+await db.query(`CREATE INDEX ON ${USAGE} (api_key_id, created_at)`);
+await db.query(`CREATE INDEX ON ${USAGE} (created_at, id)`);
+// A user's sessions go with the user, a session's messages with the session (SPEC §4, §6).
+await db.query(`CREATE TABLE ${SESSIONS} (id uuid PRIMARY KEY,
+  user_id uuid NOT NULL REFERENCES ${USERS} (id) ON DELETE CASCADE, name text NOT NULL,
+  model text, last_seq int NOT NULL, message_count int NOT NULL,
+  created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)`);
+await db.query(`CREATE INDEX ON ${SESSIONS} (user_id, created_at, id)`);
+await db.query(`CREATE TABLE ${MESSAGES} (id uuid PRIMARY KEY,
+  session_id uuid NOT NULL REFERENCES ${SESSIONS} (id) ON DELETE CASCADE, seq int NOT NULL,
+  role text NOT NULL, content text NOT NULL, model text, tokens int NOT NULL, status text NOT NULL,
+  created_at timestamptz NOT NULL)`);
+await db.query(`CREATE UNIQUE INDEX ON ${MESSAGES} (session_id, seq)`);
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+await db.query(`INSERT INTO ${USERS} (id, email) VALUES ($1, 'floor@openclaw.local')`, [userId]);
 await db.query(`INSERT INTO ${KEYS} (id, user_id, key_hash) VALUES ($1, $2, $3)`, [
   apiKeyId,
   userId,
@@ -228,6 +258,95 @@ class CompletionsController {
     return answer;
   }
 }
+class ChatDto {}
+IsString()(ChatDto.prototype, 'message');
+Length(1, 100_000)(ChatDto.prototype, 'message');
+IsOptional()(ChatDto.prototype, 'session_id');
+IsString()(ChatDto.prototype, 'session_id');
+MaxLength(100)(ChatDto.prototype, 'session_id');
+IsOptional()(ChatDto.prototype, 'model');
+IsString()(ChatDto.prototype, 'model');
+Length(1, 100)(ChatDto.prototype, 'model');
+IsOptional()(ChatDto.prototype, 'temperature');
+IsNumber({ allowNaN: false, allowInfinity: false })(ChatDto.prototype, 'temperature');
+Min(0)(ChatDto.prototype, 'temperature');
+Max(2)(ChatDto.prototype, 'temperature');
+
+// The session, both messages (seq 1 and 2) and the usage record: stored together or not at all.
+const TURN_SQL = `WITH s AS (
+    INSERT INTO ${SESSIONS} (id, user_id, name, model, last_seq, message_count, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, 2, 2, $5, $5) RETURNING id),
+  u AS (INSERT INTO ${USAGE} (user_id, api_key_id, model, provider, endpoint, status, input_tokens,
+      output_tokens, cost_usd, latency_ms, created_at)
+    VALUES ($2, $6, $4, 'openai', '/api/v1/chat', 'complete', $7, $8, $9, $10, $5))
+  INSERT INTO ${MESSAGES} (id, session_id, seq, role, content, model, tokens, status, created_at)
+  SELECT v.id, s.id, v.seq, v.role, v.content, $4, v.tokens, 'complete', $5
+    FROM s, (VALUES ($11::uuid, 1, 'user', $12::text, $7::int),
+                    ($13::uuid, 2, 'assistant', $14::text, $8::int)) AS v (id, seq, role, content, tokens)`;
+
+class ChatController {
+  async chat(body, req) {
+    if (body.session_id !== undefined) {
+      throw new HttpException('this floor starts a new session each turn', 400);
+    }
+    const started = performance.now();
+    const model = body.model ?? 'gpt-4o';
+    const res = await upstream.request({
+      path: '/v1/chat/completions',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: body.message }],
+        ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
+      }),
+    });
+    const answer = await res.body.json();
+    if (res.statusCode !== 200) throw new HttpException('upstream error', 502);
+    const reply = answer.choices?.[0]?.message?.content ?? '';
+    const input = answer.usage?.prompt_tokens ?? 0;
+    const output = answer.usage?.completion_tokens ?? 0;
+    const price = PRICES[model];
+    const sessionId = randomUUID();
+    const messageId = randomUUID();
+    await db.query({
+      name: 'floor-turn',
+      text: TURN_SQL,
+      values: [
+        sessionId,
+        req.user.userId,
+        body.message.slice(0, 50),
+        model,
+        new Date(),
+        req.user.apiKeyId,
+        input,
+        output,
+        price ? (input * price.input + output * price.output) / 1e6 : null,
+        Math.round(performance.now() - started),
+        randomUUID(),
+        body.message,
+        messageId,
+        reply,
+      ],
+    });
+    return {
+      response: reply,
+      session_id: sessionId,
+      message_id: messageId,
+      model,
+      tokens: { input, output },
+    };
+  }
+}
+const chatProto = ChatController.prototype;
+const chat = Object.getOwnPropertyDescriptor(chatProto, 'chat');
+Controller('api/v1')(ChatController);
+Post('chat')(chatProto, 'chat', chat);
+HttpCode(200)(chatProto, 'chat', chat);
+Body()(chatProto, 'chat', 0);
+Req()(chatProto, 'chat', 1);
+Reflect.defineMetadata('design:paramtypes', [ChatDto, Object], chatProto, 'chat');
+
 const proto = CompletionsController.prototype;
 const method = Object.getOwnPropertyDescriptor(proto, 'completions');
 Controller('v1')(CompletionsController);
@@ -239,7 +358,7 @@ Req()(proto, 'completions', 1);
 Reflect.defineMetadata('design:paramtypes', [CompletionDto, Object], proto, 'completions');
 class FloorModule {}
 Module({
-  controllers: [CompletionsController],
+  controllers: [CompletionsController, ChatController],
   providers: [{ provide: APP_GUARD, useValue: new AuthGuard() }],
 })(FloorModule);
 
@@ -265,7 +384,7 @@ async function close() {
   if (closing) return;
   closing = true;
   await app.close();
-  await db.query(`DROP TABLE IF EXISTS ${USAGE}, ${KEYS}`).catch(() => undefined);
+  await db.query(`DROP TABLE IF EXISTS ${TABLES}`).catch(() => undefined);
   await Promise.allSettled([db.end(), redis.quit(), upstream.close()]);
   process.exit(0);
 }

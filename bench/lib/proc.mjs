@@ -55,10 +55,14 @@ function track(child, name) {
 }
 
 /** Forks a helper script of bench/lib; resolves with its port once it says it is ready. */
-export async function startHelper(file, env = {}) {
+export async function startHelper(file, env = {}, execArgv = []) {
   const path = fileURLToPath(new URL(file, import.meta.url));
   const child = track(
-    fork(path, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+    fork(path, [], {
+      env: { ...process.env, ...env },
+      execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
     file,
   );
   const port = await new Promise((resolve, reject) => {
