@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 
+import { QUOTA_LIMIT_CHANGES, QuotaLimitChanges } from '../core/auth/user-quota';
 import { normalizeQuota } from '../core/auth/user-quota.dto';
 import { EventsService } from '../core/events/events.service';
+import { ClusterInvalidation } from '../core/redis/cluster-invalidation';
+import { RedisService } from '../core/redis/redis.service';
 import { ECHO_MODEL } from '../models/echo.provider';
 import { ModelRegistry } from '../models/model-registry.service';
 import type { ConfigResponseDto } from './dto/config-response.dto';
@@ -13,18 +16,29 @@ import { AppConfigEntity } from './entities/app-config.entity';
 const ROW_ID = 1;
 export const DEFAULT_TEMPERATURE = 0.7;
 export const DEFAULT_MAX_TOKENS = 4096;
-// Other replicas pick up a change within this time; chat reads the config on every turn.
+// Chat reads the config on every turn. A change made through the API clears every replica's copy
+// before it is answered; one made in the database directly is seen within this time.
 const CACHE_MS = 500;
 
 @Injectable()
-export class AppConfigService {
+export class AppConfigService implements OnApplicationShutdown {
   private cached?: { value: ConfigResponseDto; at: number };
+  private readonly invalidation: ClusterInvalidation;
 
   constructor(
     @InjectRepository(AppConfigEntity) private readonly repo: Repository<AppConfigEntity>,
     private readonly models: ModelRegistry,
     private readonly events: EventsService,
-  ) {}
+    @Inject(QUOTA_LIMIT_CHANGES) private readonly quotaLimits: QuotaLimitChanges,
+    redis: RedisService,
+  ) {
+    this.invalidation = new ClusterInvalidation(
+      redis,
+      'config',
+      () => (this.cached = undefined),
+      new Logger(AppConfigService.name),
+    );
+  }
 
   /** Until an admin picks one: deepseek-chat when configured, else echo (SPEC §5). */
   defaultModel(): string {
@@ -32,9 +46,12 @@ export class AppConfigService {
   }
 
   async get(): Promise<ConfigResponseDto> {
+    const mark = this.invalidation.mark();
     if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.value;
     const row = await this.repo.findOneBy({ id: ROW_ID });
-    return this.remember(row);
+    const value = toConfig(row, this.defaultModel());
+    if (this.invalidation.mayStore(mark)) this.cached = { value, at: Date.now() };
+    return value;
   }
 
   async update(dto: UpdateConfigDto): Promise<ConfigResponseDto> {
@@ -47,22 +64,31 @@ export class AppConfigService {
     if (dto.default_user_quota !== undefined)
       row.defaultUserQuota = normalizeQuota(dto.default_user_quota);
     row.updatedAt = new Date();
-    return this.events.transaction(this.repo.manager.connection, async (tx, emit) => {
-      const config = this.remember(await tx.save(row));
-      await emit('config.updated', 'admins', config);
-      return config;
-    });
+    const updated = await this.events.transaction(
+      this.repo.manager.connection,
+      async (tx, emit) => {
+        const config = toConfig(await tx.save(row), this.defaultModel());
+        await emit('config.updated', 'admins', config);
+        return config;
+      },
+    );
+    await this.invalidation.announce();
+    // Once every replica reads the new default quota: counters it left unwatched may be short.
+    if (dto.default_user_quota !== undefined) await this.quotaLimits.allUsers();
+    return updated;
   }
 
-  private remember(row: AppConfigEntity | null): ConfigResponseDto {
-    const value = {
-      model: row?.model ?? this.defaultModel(),
-      temperature: row?.temperature ?? DEFAULT_TEMPERATURE,
-      max_tokens: row?.maxTokens ?? DEFAULT_MAX_TOKENS,
-      system_prompt: row?.systemPrompt ?? '',
-      default_user_quota: normalizeQuota(row?.defaultUserQuota),
-    };
-    this.cached = { value, at: Date.now() };
-    return value;
+  onApplicationShutdown(): void {
+    this.invalidation.close();
   }
+}
+
+function toConfig(row: AppConfigEntity | null, defaultModel: string): ConfigResponseDto {
+  return {
+    model: row?.model ?? defaultModel,
+    temperature: row?.temperature ?? DEFAULT_TEMPERATURE,
+    max_tokens: row?.maxTokens ?? DEFAULT_MAX_TOKENS,
+    system_prompt: row?.systemPrompt ?? '',
+    default_user_quota: normalizeQuota(row?.defaultUserQuota),
+  };
 }

@@ -45,7 +45,7 @@ function counter(subject: Subject, metric: Counter['metric'], period: Period): C
 }
 
 /** Every counter a call made at `at` adds to, whether or not a limit watches it now. */
-export function countersOf(principal: Principal, at: Date): Counter[] {
+export function countersOf(principal: Pick<Principal, 'userId' | 'apiKeyId'>, at: Date): Counter[] {
   const day = periodOf('day', at);
   const month = periodOf('month', at);
   const user = { userId: principal.userId };

@@ -7,6 +7,7 @@ import type {
   CompletionOutcome,
   CompletionRecord,
 } from '../completions/completion-gate';
+import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
 import type { UserQuota } from '../core/auth/user-quota';
 import { AppException } from '../core/errors/app.exception';
@@ -30,6 +31,8 @@ const MISSED_MAX = 100_000;
  * one gets a prompt 503 then (SPEC §11). The check reads the counters of the current UTC day and
  * month; the addition is one script; both are atomic in Redis, so replicas together let through
  * no more than one would: only calls already in flight when a limit was reached can overshoot it.
+ * A call no limit watches is not counted in Redis at all (its record is the count), so the
+ * counters cost a round trip only to callers who have a limit.
  */
 @Injectable()
 export class QuotaService implements CompletionGate {
@@ -49,6 +52,7 @@ export class QuotaService implements CompletionGate {
     private readonly prices: ModelPrices,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
+    private readonly credentials: CredentialCache,
   ) {}
 
   async admit(call: CompletionCall): Promise<void> {
@@ -128,6 +132,10 @@ export class QuotaService implements CompletionGate {
     const nanos = Math.round((record.costUsd ?? 0) * NANOS_PER_USD);
     if (tokens === 0 && nanos === 0) return;
     const counters = countersOf(principal, at);
+    const limits = limitsOf(principal, await this.defaultQuota(principal), counters);
+    // Nothing watches this caller, as far as this replica can be sure: no counter of theirs is
+    // read, and a change of limits drops the counters (QuotaCounterResets), so none is kept.
+    if (limits.length === 0 && this.credentials.isCurrent(principal)) return;
     const amounts = counters.map((c) => (c.metric === 'cost' ? nanos : tokens));
     let values: number[];
     try {
@@ -142,7 +150,6 @@ export class QuotaService implements CompletionGate {
     // No counter of this caller exists: nothing watches it now.
     if (values.every((v) => v < 0)) return;
     // A limit this call pushed over is announced now, not only when the next call is refused.
-    const limits = limitsOf(principal, await this.defaultQuota(principal), counters);
     for (const limit of limits) {
       const i = counters.indexOf(limit.counter);
       if (values[i] >= limit.max && values[i] - amounts[i] < limit.max)

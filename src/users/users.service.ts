@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
 import { CredentialCache } from '../core/auth/credential-cache.service';
 import type { Principal } from '../core/auth/principal';
+import { QUOTA_LIMIT_CHANGES, QuotaLimitChanges } from '../core/auth/user-quota';
 import { normalizeQuota } from '../core/auth/user-quota.dto';
 import { isUniqueViolation } from '../core/database/unique-violation';
 import { EnvService } from '../core/env/env.service';
@@ -54,6 +55,7 @@ export class UsersService {
     private readonly repo: UsersRepository,
     private readonly events: EventsService,
     private readonly credentials: CredentialCache,
+    @Inject(QUOTA_LIMIT_CHANGES) private readonly quotaLimits: QuotaLimitChanges,
     env: EnvService,
     redis: RedisService,
   ) {
@@ -151,6 +153,7 @@ export class UsersService {
       // Role, e-mail, disabled, quota and the token version travel with cached credentials.
       if (revokedTo !== undefined) await this.credentials.recordTokenVersion(id, revokedTo);
       await this.credentials.invalidate();
+      if (dto.quota !== undefined) await this.quotaLimits.user(id);
       return result;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppException(ErrorCode.CONFLICT, EMAIL_TAKEN);

@@ -145,4 +145,42 @@ describe('quotas across replicas (SPEC §13)', () => {
     expect(sum - LIMIT).toBeLessThan(2 * CLIENTS_PER_REPLICA * CALL_TOKENS);
     expect(llm.requests).toHaveLength(ok);
   }, 60_000);
+
+  it('holds a user to a default quota set through the other replica from the very next call, counting the calls made before it', async () => {
+    const [a, b] = replicas;
+    const admin = (
+      await http(a)
+        .post('/api/v1/auth/login')
+        .send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD })
+    ).body.access_token as string;
+    const user = { email: 'by-default@example.test', password: 'by-default-password-1' };
+    expect(
+      (await http(a).post('/api/v1/users').set('Authorization', `Bearer ${admin}`).send(user))
+        .status,
+    ).toBe(201);
+    const token = (await http(b).post('/api/v1/auth/login').send(user)).body.access_token;
+    const chat = () =>
+      http(b)
+        .post('/api/v1/chat')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ message: 'hi', model: 'gpt-4o' });
+    // No limit watches these: replica b has just read the config, with no default quota.
+    expect((await chat()).status).toBe(200);
+    expect((await chat()).status).toBe(200);
+
+    const setDefault = (quota: object | null) =>
+      http(a)
+        .patch('/api/v1/config')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ default_user_quota: quota });
+    expect((await setDefault({ tokens_per_day: 2 * CALL_TOKENS })).status).toBe(200);
+    try {
+      const refused = await chat();
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('QUOTA_EXCEEDED');
+      expect(refused.body.error.details.used).toBe(2 * CALL_TOKENS);
+    } finally {
+      expect((await setDefault(null)).status).toBe(200);
+    }
+  }, 30_000);
 });

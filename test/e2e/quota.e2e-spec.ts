@@ -292,6 +292,62 @@ describe('quotas and key limits (SPEC §13)', () => {
     });
   });
 
+  describe('when limits change', () => {
+    const dayKey = (userId: string) =>
+      `quota:user:${userId}:tokens:d:${new Date().toISOString().slice(0, 10)}`;
+
+    it("counts from the records when a user's quota is lifted and set again, the calls in between included", async () => {
+      const user = await userWith({ tokens_per_day: 1000 });
+      expect((await chat(user.token)).status).toBe(200);
+      expect(Number(await counter(dayKey(user.id)))).toBe(CALL_TOKENS);
+      await setQuota(user.id, {});
+      expect((await chat(user.token)).status).toBe(200);
+      expect((await chat(user.token)).status).toBe(200);
+      // No limit watches them now: the counter is gone rather than left behind, short.
+      expect(await counter(dayKey(user.id))).toBeNull();
+
+      await setQuota(user.id, { tokens_per_day: 3 * CALL_TOKENS });
+      const refused = await chat(user.token);
+      expectError(refused, 429, 'QUOTA_EXCEEDED');
+      expect(refused.body.error.details.used).toBe(3 * CALL_TOKENS);
+      expect(Number(await counter(dayKey(user.id)))).toBe(await sumOfRecords(user.id));
+      expect(llm.requests).toHaveLength(3);
+    });
+
+    it('counts from the records when the default quota is lifted and set again', async () => {
+      await setDefaultQuota({ tokens_per_day: 1000 });
+      try {
+        const user = await userWith(null);
+        expect((await chat(user.token)).status).toBe(200);
+        await setDefaultQuota(null);
+        expect((await chat(user.token)).status).toBe(200);
+        await setDefaultQuota({ tokens_per_day: 2 * CALL_TOKENS });
+        const refused = await chat(user.token);
+        expectError(refused, 429, 'QUOTA_EXCEEDED');
+        expect(refused.body.error.details.used).toBe(2 * CALL_TOKENS);
+      } finally {
+        await setDefaultQuota(null);
+      }
+    });
+
+    it('counts a call that was under way, without a limit, when the quota was set', async () => {
+      const user = await userWith(null);
+      let release!: () => void;
+      llm.behave({ holdLast: new Promise<void>((r) => (release = r)) }, {});
+      const first = chat(user.token).then((res) => res);
+      await until('the first call at the provider', () =>
+        Promise.resolve(llm.requests.length === 1),
+      );
+      await setQuota(user.id, { tokens_per_day: 1000 });
+      // Read while the first call is still out: the counter is built from one record, this one's.
+      expect((await chat(user.token)).status).toBe(200);
+      release();
+      expect((await first).status).toBe(200);
+      expect(await sumOfRecords(user.id)).toBe(2 * CALL_TOKENS);
+      expect(Number(await counter(dayKey(user.id)))).toBe(2 * CALL_TOKENS);
+    });
+  });
+
   describe('quota.exceeded', () => {
     let userHooks: WebhookReceiver;
     let adminHooks: WebhookReceiver;

@@ -50,6 +50,7 @@ export class CredentialCache implements OnApplicationShutdown {
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.value;
     const value = await load();
+    value.principal.cacheMark = mark;
     if (this.invalidation.mayStore(mark)) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
       const until = Math.min(now + TTL_MS, value.expiresAt ?? Infinity);
@@ -79,6 +80,15 @@ export class CredentialCache implements OnApplicationShutdown {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Whether the principal is as current as this replica can know: read since the last change to
+   * any credential was announced, and while the announcements are heard (a missed one could be
+   * that change).
+   */
+  isCurrent(principal: Principal): boolean {
+    return principal.cacheMark !== undefined && this.invalidation.mayStore(principal.cacheMark);
   }
 
   /** This replica only: the next `resolve` of `key` reads again. */

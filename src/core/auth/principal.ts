@@ -16,4 +16,6 @@ export interface Principal {
   keyModels?: string[] | null;
   /** The API key's own daily token limit, when it has one. */
   keyTokensPerDay?: number | null;
+  /** CredentialCache's mark when this was read: see `CredentialCache.isCurrent`. */
+  cacheMark?: number;
 }
