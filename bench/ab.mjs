@@ -2,6 +2,7 @@
 // once, and the load alternating between them in short slices (the order reversed every round), so
 // both see the same machine. Prints CPU per request and req/s per row and build. See bench/README.md.
 //   node bench/ab.mjs --refs <before>,<after> [--rows 4,5,5-long,7] [--rounds 6] [--seconds 2]
+//     [--connections N] (default: each row's own, 50 or 10; 1 shows the latency a request adds)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '4,5,5-long,7' },
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '2' },
+    connections: { type: 'string' },
   },
 });
 const log = (msg) => process.stderr.write(`[ab] ${msg}\n`);
@@ -128,7 +130,11 @@ try {
     const opts = { ...ROWS[row].load(s, side.state[row]), headers: auth(s) };
     const pid = s.child.pid;
     const cpu0 = cpuSeconds(pid);
-    const r = await cannon({ ...opts, connections: ROWS[row].connections ?? 50, seconds });
+    const r = await cannon({
+      ...opts,
+      connections: Number(args.connections ?? ROWS[row].connections ?? 50),
+      seconds,
+    });
     return { cpu: cpuSeconds(pid) - cpu0, r };
   };
   for (const row of rows) for (const side of sides) await slice(row, side, 2);
