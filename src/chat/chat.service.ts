@@ -6,6 +6,7 @@ import { AppConfigService } from '../app-config/app-config.service';
 import type { CompletionEndpoint, CompletionRecord } from '../completions/completion-gate';
 import type { CompletionSpec } from '../completions/completion-runner';
 import { CompletionRunner } from '../completions/completion-runner';
+import { assertKeyMayUse } from '../core/auth/key-models';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
@@ -57,7 +58,9 @@ export class ChatService {
         ? await this.sessions.findOwned(user.userId, dto.session_id)
         : null;
     const config = await this.config.get();
-    const model = this.models.resolve(dto.model ?? existing?.model ?? config.model);
+    const modelId = dto.model ?? existing?.model ?? config.model;
+    assertKeyMayUse(user, modelId);
+    const model = this.models.resolve(modelId);
     const messages: ChatMessage[] = [];
     if (config.system_prompt) messages.push({ role: 'system', content: config.system_prompt });
     if (existing) messages.push(...(await this.sessions.history(existing.id, this.historyChars)));

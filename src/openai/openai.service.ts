@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { AppConfigService } from '../app-config/app-config.service';
 import type { CompletionSpec } from '../completions/completion-runner';
 import { CompletionRunner } from '../completions/completion-runner';
+import { assertKeyMayUse } from '../core/auth/key-models';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
@@ -125,6 +126,7 @@ export class OpenAiService {
     const stop = stopProblem(dto.stop);
     if (stop) throw AppException.validation([{ field: 'stop', message: stop }]);
     const messages = toOpenAiMessages(dto.messages);
+    assertKeyMayUse(user, dto.model);
     const model = this.models.resolve(dto.model);
     // The config's max_tokens is the ceiling (SPEC §7): a caller may ask for less, never for more.
     const ceiling = (await this.config.get()).max_tokens;

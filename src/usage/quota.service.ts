@@ -8,6 +8,7 @@ import type {
   CompletionRecord,
 } from '../completions/completion-gate';
 import { CredentialCache } from '../core/auth/credential-cache.service';
+import { assertKeyMayUse } from '../core/auth/key-models';
 import type { Principal } from '../core/auth/principal';
 import type { UserQuota } from '../core/auth/user-quota';
 import { AppException } from '../core/errors/app.exception';
@@ -57,13 +58,8 @@ export class QuotaService implements CompletionGate {
 
   async admit(call: CompletionCall): Promise<void> {
     const { principal } = call;
-    if (principal.keyModels && !principal.keyModels.includes(call.model)) {
-      throw new AppException(
-        ErrorCode.MODEL_NOT_ALLOWED,
-        `This API key may not use the model ${call.model}`,
-        { model: call.model },
-      );
-    }
+    // The routes check this before they look the model up; here for any caller that did not.
+    assertKeyMayUse(principal, call.model);
     const at = this.clock.now();
     const counters = countersOf(principal, at);
     const limits = limitsOf(principal, await this.defaultQuota(principal), counters);

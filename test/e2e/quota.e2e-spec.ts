@@ -142,6 +142,17 @@ describe('quotas and key limits (SPEC §13)', () => {
       expect((await chat(user.token, 'echo')).status).toBe(200);
       expect(llm.requests).toHaveLength(2);
     });
+
+    it('refuses a model outside the list with 403 even where the model does not exist (404 to others)', async () => {
+      const user = await createUser(t);
+      const { key } = await createKey(user, { models: ['echo'] });
+      expectError(await chat(key, 'no-such-model'), 403, 'MODEL_NOT_ALLOWED');
+      const openai = await completion(key, 'no-such-model');
+      expect(openai.status).toBe(403);
+      expect(openai.body.error.code).toBe('model_not_allowed');
+      expectError(await chat(user.token, 'no-such-model'), 404, 'MODEL_NOT_FOUND');
+      expect((await chat(key, 'echo')).status).toBe(200);
+    });
   });
 
   describe('token quotas', () => {
