@@ -153,8 +153,14 @@ async function point(row, variant, pid, work, extra = {}) {
 
 async function cannonRow(row, variant, pid, opts, conns = mode.conns) {
   for (const connections of conns) {
-    await point(row, variant, pid, () =>
-      cannon({ ...opts, connections, seconds: mode.seconds, warmupSeconds: mode.warmup }),
+    await point(row, variant, pid, (onMeasureStart) =>
+      cannon({
+        ...opts,
+        connections,
+        seconds: mode.seconds,
+        warmupSeconds: mode.warmup,
+        onMeasureStart,
+      }),
     );
   }
 }
@@ -288,17 +294,19 @@ async function userWithQuota(server) {
 async function streamRows(server, upstream) {
   for (const connections of mode.conns) {
     const opts = { connections, seconds: mode.seconds, warmupSeconds: mode.warmup };
-    await point(6, 'upstream stream, direct', upstream.pid, () =>
+    await point(6, 'upstream stream, direct', upstream.pid, (onMeasureStart) =>
       streamLoad({
         ...opts,
+        onMeasureStart,
         origin: `http://127.0.0.1:${upstream.port}`,
         path: '/v1/chat/completions',
         body: { ...COMPLETION, stream: true },
       }),
     );
-    await point(6, 'POST /api/v1/chat/stream', server.child.pid, () =>
+    await point(6, 'POST /api/v1/chat/stream', server.child.pid, (onMeasureStart) =>
       streamLoad({
         ...opts,
+        onMeasureStart,
         origin: server.origin,
         path: '/api/v1/chat/stream',
         headers: { authorization: `Bearer ${server.apiKey}` },

@@ -28,6 +28,7 @@ export async function cannon({
   seconds,
   amount,
   warmupSeconds = 0,
+  onMeasureStart,
 }) {
   const base = {
     url,
@@ -38,6 +39,7 @@ export async function cannon({
     timeout: 30,
   };
   if (warmupSeconds > 0 && !amount) await runAutocannon({ ...base, duration: warmupSeconds });
+  onMeasureStart?.();
   const latencies = [];
   const started = process.hrtime.bigint();
   const result = await runAutocannon(
@@ -75,6 +77,7 @@ export async function streamLoad({
   connections,
   seconds,
   warmupSeconds = 0,
+  onMeasureStart,
 }) {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   const payload = JSON.stringify(body);
@@ -126,6 +129,7 @@ export async function streamLoad({
   };
   try {
     if (warmupSeconds > 0) await run(warmupSeconds);
+    onMeasureStart?.();
     const stats = await run(seconds);
     stats.first.sort((a, b) => a - b);
     stats.total.sort((a, b) => a - b);

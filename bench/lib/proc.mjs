@@ -166,9 +166,14 @@ export async function measure(pid, work) {
     const rss = rssMiB(pid);
     if (rss > peak || Number.isNaN(peak)) peak = rss;
   }, 50);
-  const cpu0 = cpuSeconds(pid);
+  let cpu0 = cpuSeconds(pid);
+  // A load with a warm-up calls this when its measured part starts: the CPU of the warm-up's
+  // requests must not be charged to the measured ones (the peak RSS still covers both).
+  const measuredFromHere = () => {
+    cpu0 = cpuSeconds(pid);
+  };
   try {
-    const result = await work();
+    const result = await work(measuredFromHere);
     return { result, cpuSeconds: cpuSeconds(pid) - cpu0, peakRssMiB: Math.max(peak, rssMiB(pid)) };
   } finally {
     clearInterval(timer);
