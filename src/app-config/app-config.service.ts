@@ -23,6 +23,8 @@ const CACHE_MS = 500;
 @Injectable()
 export class AppConfigService implements OnApplicationShutdown {
   private cached?: { value: ConfigResponseDto; at: number };
+  /** The read under way: requests arriving meanwhile share it instead of each reading the row. */
+  private loading?: { mark: number; value: Promise<ConfigResponseDto> };
   private readonly invalidation: ClusterInvalidation;
 
   constructor(
@@ -48,6 +50,19 @@ export class AppConfigService implements OnApplicationShutdown {
   async get(): Promise<ConfigResponseDto> {
     const mark = this.invalidation.mark();
     if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.value;
+    // Joined only while no change was announced since it began: a read that started before a
+    // change may return the old row.
+    if (this.loading?.mark === mark) return this.loading.value;
+    const loading = { mark, value: this.load(mark) };
+    this.loading = loading;
+    try {
+      return await loading.value;
+    } finally {
+      if (this.loading === loading) this.loading = undefined;
+    }
+  }
+
+  private async load(mark: number): Promise<ConfigResponseDto> {
     const row = await this.repo.findOneBy({ id: ROW_ID });
     const value = toConfig(row, this.defaultModel());
     if (this.invalidation.mayStore(mark)) this.cached = { value, at: Date.now() };

@@ -1,5 +1,7 @@
 import type { Response } from 'supertest';
 
+import { AppConfigService } from '../../src/app-config/app-config.service';
+import { AppConfigEntity } from '../../src/app-config/entities/app-config.entity';
 import type { Env } from '../../src/core/env/env';
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { expectError } from '../support/expect-error';
@@ -186,6 +188,40 @@ describe('config (SPEC §7) with no provider configured', () => {
       const cleared = await patchConfig(t, t.adminToken, { system_prompt: '' });
       expect(cleared.status).toBe(200);
       expect(cleared.body).toEqual({ ...all, system_prompt: '' });
+    });
+
+    it('is read once by concurrent requests, and a read begun before a change does not hide it', async () => {
+      const config = t.app.get(AppConfigService);
+      const repo = t.db.getRepository(AppConfigEntity);
+      const original = repo.findOneBy.bind(repo);
+      const reads = jest.spyOn(repo, 'findOneBy');
+      try {
+        await sleep(600); // past the copy's lifetime
+        const shared = await Promise.all(Array.from({ length: 20 }, () => config.get()));
+        expect(reads).toHaveBeenCalledTimes(1);
+        expect(new Set(shared.map((c) => c.max_tokens)).size).toBe(1);
+
+        // A read that stays under way while a change is committed and answered.
+        await sleep(600);
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        // It has read the row before the change and answers after it.
+        reads.mockImplementationOnce(async (where) => {
+          const row = await original(where);
+          await held;
+          return row;
+        });
+        const early = config.get();
+        const changed = await patchConfig(t, t.adminToken, { max_tokens: 777 });
+        expect(changed.status).toBe(200);
+        const after = config.get();
+        release();
+        expect((await after).max_tokens).toBe(777);
+        await early;
+        expect((await current()).max_tokens).toBe(777);
+      } finally {
+        reads.mockRestore();
+      }
     });
 
     it('is stored in the database: a second app on the same database sees it', async () => {
