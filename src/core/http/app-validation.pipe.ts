@@ -2,6 +2,7 @@ import { ArgumentMetadata, Injectable, PipeTransform, ValidationPipe } from '@ne
 import { ValidationError } from 'class-validator';
 
 import { AppException, FieldError } from '../errors/app.exception';
+import { cacheValidationRules } from './validation-rules-cache';
 
 /**
  * Which failed constraint speaks for a field: presence, then type, then emptiness, then the rest.
@@ -89,6 +90,10 @@ export class AppValidationPipe implements PipeTransform {
     exceptionFactory,
     validationError: { target: false, value: false },
   });
+
+  constructor() {
+    cacheValidationRules();
+  }
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // One field of the body (@Body('x')): the whole body was checked against its DTO already.
