@@ -2,6 +2,7 @@
 // and the main thread's samples inside that window summed by package. See bench/README.md.
 // Rows 3+ and 5+ profile the bench's floor app (lib/nest-floor.mjs) instead, for a side-by-side.
 //   node bench/profile.mjs [--rows 4,5,5-long,7,3+,5+] [--seconds 8] [--connections 50] [--no-build]
+//     [--keep DIR] (the .cpuprofile files are left in DIR, for DevTools)
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     build: { type: 'boolean', default: true },
     top: { type: 'string', default: '18' },
+    keep: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -192,8 +194,9 @@ async function profileRow(name, built, upstream) {
   const row = ROWS[name];
   if (!row) throw new Error(`no row ${name}: one of ${Object.keys(ROWS).join(', ')}`);
   const pgDb = await createPgDatabase();
-  const dir = mkdtempSync(join(os.tmpdir(), 'openclaw-profile-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = mkdtempSync(join(args.keep ?? os.tmpdir(), 'openclaw-profile-'));
+  if (args.keep) log(`row ${name}: profile kept in ${dir}`);
+  else onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const execArgv = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'];
   const server = row.floor
     ? await startFloor(execArgv, pgDb, upstream)
