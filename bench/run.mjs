@@ -606,6 +606,24 @@ async function main() {
       body: CHAT,
     },
   );
+  for (const connections of mode.conns) {
+    await point(
+      '6+',
+      'NestJS stream turn doing only what /api/v1/chat/stream requires (the floor of row 6)',
+      floor.pid,
+      (onMeasureStart) =>
+        streamLoad({
+          connections,
+          seconds: mode.seconds,
+          warmupSeconds: mode.warmup,
+          onMeasureStart,
+          origin: `http://127.0.0.1:${floor.port}`,
+          path: '/api/v1/chat/stream',
+          headers: { authorization: `Bearer ${FLOOR_API_KEY}` },
+          body: CHAT,
+        }),
+    );
+  }
   await stop(floor);
 
   if (usePortkey) {
@@ -693,7 +711,7 @@ async function main() {
   const { files, targets } = await writeReport(report, outDir);
   for (const t of targets) log(`${t.status.padEnd(4)} ${t.name}: ${t.measured}`);
   log(`wrote ${files.join(' and ')}`);
-  const missingRows = [1, 2, 3, '3+', 4, '5+', 5, 6, 7, 8, 9].filter(
+  const missingRows = [1, 2, 3, '3+', 4, '5+', 5, 6, '6+', 7, 8, 9].filter(
     (r) => !report.rows.some((p) => p.row === r),
   );
   if (missingRows.length) throw new Error(`rows without a result: ${missingRows.join(', ')}`);
