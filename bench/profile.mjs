@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 import { cannon } from './lib/load.mjs';
-import { cleanupAll, cpuSeconds, onCleanup, startHelper, stop } from './lib/proc.mjs';
+import { cleanupAll, cpuSeconds, onCleanup, quiet, startHelper, stop } from './lib/proc.mjs';
 import {
   buildServer,
   createPgDatabase,
@@ -217,6 +217,7 @@ async function profileRow(name, built, upstream) {
     const state = row.setup ? await row.setup(server, db) : undefined;
     const opts = { ...row.load(server, state), connections: row.connections ?? connections };
     await cannon({ ...opts, seconds: 2 });
+    await quiet(server.child.pid);
     const cpu0 = cpuSeconds(server.child.pid);
     from = Number(process.hrtime.bigint() / 1000n);
     result = await cannon({ ...opts, seconds });

@@ -39,7 +39,7 @@ export async function cannon({
     timeout: 30,
   };
   if (warmupSeconds > 0 && !amount) await runAutocannon({ ...base, duration: warmupSeconds });
-  onMeasureStart?.();
+  await onMeasureStart?.();
   const latencies = [];
   const started = process.hrtime.bigint();
   const result = await runAutocannon(
@@ -129,7 +129,7 @@ export async function streamLoad({
   };
   try {
     if (warmupSeconds > 0) await run(warmupSeconds);
-    onMeasureStart?.();
+    await onMeasureStart?.();
     const stats = await run(seconds);
     stats.first.sort((a, b) => a - b);
     stats.total.sort((a, b) => a - b);

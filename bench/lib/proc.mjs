@@ -160,6 +160,25 @@ export function rssMiB(pid, field = 'VmRSS') {
 }
 
 /** Watches a process while `work` runs: CPU seconds used and the highest RSS seen (sampled). */
+/**
+ * Resolves once the process has been nearly idle (under a tenth of a core) for 100 ms, or after
+ * `maxMs`. A warm-up ends by cutting the requests it has in flight, and what the process does
+ * about them (aborting the provider calls, recording them, loading the tokenizer that counts a cut
+ * call's prompt: 0.4 s of compilation, once per process) belongs to neither the warm-up nor the
+ * measured requests.
+ */
+export async function quiet(pid, maxMs = 5_000) {
+  const until = Date.now() + maxMs;
+  let last = cpuSeconds(pid);
+  let calm = 0;
+  while (calm < 2 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = cpuSeconds(pid);
+    calm = now - last < 0.005 ? calm + 1 : 0;
+    last = now;
+  }
+}
+
 export async function measure(pid, work) {
   let peak = rssMiB(pid);
   const timer = setInterval(() => {
@@ -169,7 +188,8 @@ export async function measure(pid, work) {
   let cpu0 = cpuSeconds(pid);
   // A load with a warm-up calls this when its measured part starts: the CPU of the warm-up's
   // requests must not be charged to the measured ones (the peak RSS still covers both).
-  const measuredFromHere = () => {
+  const measuredFromHere = async () => {
+    await quiet(pid);
     cpu0 = cpuSeconds(pid);
   };
   try {
