@@ -28,9 +28,31 @@ export interface PreparedTurn {
   request: Omit<ChatRequest, 'signal' | 'shutdown'>;
 }
 
-function sessionName(message: string): string {
-  const flat = message.replace(/\s+/g, ' ').trim();
-  return Array.from(flat).slice(0, SESSION_NAME_CHARS).join('') || 'New session';
+const SPACE = /\s/;
+
+/**
+ * The first SESSION_NAME_CHARS characters (code points) of the message with its runs of whitespace
+ * made one space and its ends trimmed. Only the start of a message is read: it may be 100,000
+ * characters long.
+ */
+export function sessionName(message: string): string {
+  let name = '';
+  let count = 0;
+  let space = false;
+  for (const ch of message) {
+    if (SPACE.test(ch)) {
+      space = count > 0;
+      continue;
+    }
+    if (space) {
+      if (++count > SESSION_NAME_CHARS) break;
+      name += ' ';
+      space = false;
+    }
+    if (++count > SESSION_NAME_CHARS) break;
+    name += ch;
+  }
+  return name || 'New session';
 }
 
 @Injectable()
