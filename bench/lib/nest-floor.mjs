@@ -369,8 +369,10 @@ function upstreamBody(body, model, stream) {
 }
 
 /** A new session's turn, stored whole; answers the assistant message's id. */
-async function storeTurn(turn) {
-  const { req, body, model, sessionId, reply, input, output, started, endpoint, status } = turn;
+async function storeTurn(turn, reply, usage, status) {
+  const { req, body, model, sessionId, started, endpoint } = turn;
+  const input = usage?.prompt_tokens ?? 0;
+  const output = usage?.completion_tokens ?? 0;
   const price = PRICES[model];
   const messageId = randomUUID();
   await db.query({
@@ -393,45 +395,32 @@ async function storeTurn(turn) {
       reply,
     ],
   });
-  return messageId;
+  return { messageId, tokens: { input, output } };
 }
 
-function refuseSession(body) {
+/** What a turn knows before the provider is called. */
+function newTurn(body, req, endpoint) {
   if (body.session_id !== undefined) {
     throw new HttpException('this floor starts a new session each turn', 400);
   }
+  const model = body.model ?? 'gpt-4o';
+  return { req, body, model, sessionId: randomUUID(), started: performance.now(), endpoint };
 }
 
 class ChatController {
   async chat(body, req) {
-    refuseSession(body);
-    const started = performance.now();
-    const model = body.model ?? 'gpt-4o';
-    const res = await callUpstream(req, upstreamBody(body, model, false));
+    const turn = newTurn(body, req, '/api/v1/chat');
+    const res = await callUpstream(req, upstreamBody(body, turn.model, false));
     const answer = await res.body.json();
     if (res.statusCode !== 200) throw new HttpException('upstream error', 502);
     const reply = answer.choices?.[0]?.message?.content ?? '';
-    const input = answer.usage?.prompt_tokens ?? 0;
-    const output = answer.usage?.completion_tokens ?? 0;
-    const sessionId = randomUUID();
-    const messageId = await storeTurn({
-      req,
-      body,
-      model,
-      sessionId,
-      reply,
-      input,
-      output,
-      started,
-      endpoint: '/api/v1/chat',
-      status: 'complete',
-    });
+    const { messageId, tokens } = await storeTurn(turn, reply, answer.usage, 'complete');
     return {
       response: reply,
-      session_id: sessionId,
+      session_id: turn.sessionId,
       message_id: messageId,
-      model,
-      tokens: { input, output },
+      model: turn.model,
+      tokens,
     };
   }
 
@@ -441,13 +430,10 @@ class ChatController {
    * open.
    */
   async stream(body, req, res) {
-    refuseSession(body);
-    const started = performance.now();
-    const model = body.model ?? 'gpt-4o';
+    const turn = newTurn(body, req, '/api/v1/chat/stream');
     const cancel = new EventEmitter();
     req.cancel = cancel;
     const deadline = setTimeout(() => cancel.emit('abort'), UPSTREAM_TIMEOUT_MS);
-    const sessionId = randomUUID();
     let ping;
     let reply = '';
     let usage;
@@ -457,7 +443,7 @@ class ChatController {
         path: '/v1/chat/completions',
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
-        body: JSON.stringify(upstreamBody(body, model, true)),
+        body: JSON.stringify(upstreamBody(body, turn.model, true)),
         signal: cancel,
       });
       if (up.statusCode !== 200) throw new HttpException('upstream error', 502);
@@ -490,7 +476,7 @@ class ChatController {
             'Content-Type': 'text/event-stream; charset=utf-8',
             'Cache-Control': 'no-cache, no-transform',
             'X-Accel-Buffering': 'no',
-            'X-Session-Id': sessionId,
+            'X-Session-Id': turn.sessionId,
           });
           ping = setInterval(() => res.write(': ping\n\n'), 15_000);
         }
@@ -501,24 +487,16 @@ class ChatController {
     } finally {
       clearTimeout(deadline);
     }
-    const input = usage?.prompt_tokens ?? 0;
-    const output = usage?.completion_tokens ?? 0;
-    const messageId = await storeTurn({
-      req,
-      body,
-      model,
-      sessionId,
+    const { messageId, tokens } = await storeTurn(
+      turn,
       reply,
-      input,
-      output,
-      started,
-      endpoint: '/api/v1/chat/stream',
-      status: complete ? 'complete' : 'incomplete',
-    });
+      usage,
+      complete ? 'complete' : 'incomplete',
+    );
     clearInterval(ping);
     if (complete) {
       res.write(
-        `event: usage\ndata: ${JSON.stringify({ session_id: sessionId, message_id: messageId, tokens: { input, output } })}\n\n`,
+        `event: usage\ndata: ${JSON.stringify({ session_id: turn.sessionId, message_id: messageId, tokens })}\n\n`,
       );
     }
     res.end('data: [DONE]\n\n');
