@@ -75,6 +75,17 @@ export const IgnoreUnknownFields = (): ClassDecorator => (target) =>
 /** Types Nest passes for a parameter declared without a DTO class: nothing to validate against. */
 const NOT_A_DTO = new Set<unknown>([String, Boolean, Number, Array, Object, Buffer, Date]);
 
+const isDto = (metatype: unknown): metatype is ClassConstructor<object> =>
+  typeof metatype === 'function' && !NOT_A_DTO.has(metatype);
+
+/** A query string is flat: its reserved keys are ignored like any other unknown parameter. */
+function withoutReservedKeys(query: object): object {
+  if (![...RESERVED_KEYS].some((key) => Object.hasOwn(query, key))) return query;
+  const copy: Record<string, unknown> = { ...query };
+  for (const key of RESERVED_KEYS) delete copy[key];
+  return copy;
+}
+
 /**
  * Bodies reject unknown fields; query strings ignore unknown parameters (SPEC §3).
  *
@@ -103,22 +114,24 @@ export class AppValidationPipe implements PipeTransform {
       }
       const forbidden = findForbidden(value, '');
       if (forbidden) throw AppException.validation([forbidden]);
-      const lenient = !!metadata.metatype && Reflect.getMetadata(LENIENT, metadata.metatype);
+      if (!isDto(metadata.metatype)) return value;
+      const lenient = Reflect.getMetadata(LENIENT, metadata.metatype) === true;
       return this.check(value as object, metadata.metatype, !lenient);
     }
-    if (metadata.type === 'query') {
-      // A query string is flat: its reserved keys are ignored like any other unknown parameter.
-      const query = { ...(value as Record<string, unknown>) };
-      for (const key of RESERVED_KEYS) delete query[key];
-      return this.check(query, metadata.metatype, false);
+    // A query value declared without a DTO class (@Query('x')) is passed as it came.
+    if (metadata.type === 'query' && isDto(metadata.metatype)) {
+      return this.check(withoutReservedKeys(value as object), metadata.metatype, false);
     }
     return value;
   }
 
   /** The value as an instance of its DTO, checked; unknown fields dropped, or refused when `strict`. */
-  private async check(value: object, metatype: unknown, strict: boolean): Promise<unknown> {
-    if (typeof metatype !== 'function' || NOT_A_DTO.has(metatype)) return value;
-    const dto = plainToInstance(metatype as ClassConstructor<object>, value) as object;
+  private async check(
+    value: object,
+    metatype: ClassConstructor<object>,
+    strict: boolean,
+  ): Promise<unknown> {
+    const dto = plainToInstance(metatype, value);
     const errors = await validate(dto, {
       whitelist: true,
       forbidNonWhitelisted: strict,
