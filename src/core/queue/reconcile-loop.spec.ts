@@ -1,5 +1,12 @@
 import { ReconcileLoop } from './reconcile-loop';
 
+/** Waits for `done` (a loaded machine may run the loop's timers late), at most 5 s. */
+async function waitFor(done: () => boolean): Promise<void> {
+  for (const until = Date.now() + 5_000; !done() && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe(ReconcileLoop.name, () => {
   it('never starts a pass while the last one is still running, and stops after the one in progress', async () => {
     let running = 0;
@@ -15,6 +22,7 @@ describe(ReconcileLoop.name, () => {
     });
     loop.start();
     await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => passes >= 2);
     await loop.stop();
     const after = passes;
     await new Promise((r) => setTimeout(r, 100));
@@ -32,7 +40,7 @@ describe(ReconcileLoop.name, () => {
       return Promise.reject(new Error('database down'));
     });
     loop.start();
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => passes >= 3);
     await loop.stop();
     expect(passes).toBeGreaterThanOrEqual(3);
   });
