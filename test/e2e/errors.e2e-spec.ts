@@ -230,6 +230,27 @@ describe('error contract (SPEC §3)', () => {
     });
   });
 
+  describe('security headers', () => {
+    it('are on every response, errors included', async () => {
+      for (const res of [
+        await t.http().get('/health/live'),
+        await t.http().get('/api/v1/nope'),
+        await t.http().get('/api/v1/users/me'),
+        await t.http().post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{'),
+      ]) {
+        expect(res.headers).toMatchObject({
+          'content-security-policy': expect.stringContaining("default-src 'self'"),
+          'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'SAMEORIGIN',
+          'referrer-policy': 'no-referrer',
+        });
+        expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
+        expect(res.headers['x-powered-by']).toBeUndefined();
+      }
+    });
+  });
+
   describe('X-Request-Id', () => {
     it('is generated on every response, errors included', async () => {
       for (const res of [

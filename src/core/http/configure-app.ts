@@ -1,11 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
 
 import type { Env } from '../env/env';
 import { ShutdownService } from '../shutdown/shutdown.service';
 import { jsonBodyParsing } from './body-parsing';
 import { APP_LOGGER } from './logging';
 import { requestObservers, requestPipeline } from './request-pipeline';
+import { securityHeaders } from './security-headers';
 
 export const API_PREFIX = 'api/v1';
 
@@ -18,11 +18,18 @@ export function configureApp(app: NestExpressApplication, env: Env): void {
   // Only then does req.ip (the login limiter's client address) come from X-Forwarded-For.
   if (env.trustProxy !== false) app.set('trust proxy', env.trustProxy);
   // First, so that every response, even a 404, a refused body or a 503 while stopping, carries the
-  // request id and is logged and counted.
-  app.use(requestPipeline(app.get(APP_LOGGER), requestObservers(app)));
-  app.use(app.get(ShutdownService).middleware());
-  // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // request id and the security headers, and is logged and counted.
+  app.use(
+    requestPipeline({
+      logger: app.get(APP_LOGGER),
+      observers: requestObservers(app),
+      gate: app.get(ShutdownService),
+      // No upgrade-insecure-requests: on a plain-HTTP install it would break Swagger UI's own assets.
+      headers: securityHeaders({
+        contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+      }),
+    }),
+  );
   app.use(jsonBodyParsing(env.bodyLimitBytes));
   if (env.corsOrigins.length > 0) {
     app.enableCors({

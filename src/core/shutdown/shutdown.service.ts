@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 
 import { Injectable, Logger } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 
 import { sendError } from '../errors/all-exceptions.filter';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
 import { Cancellation, CancelSignal } from '../http/cancellation';
+import type { RequestGate } from '../http/request-pipeline';
 
 /**
  * After SHUTDOWN_TIMEOUT_MS, the time streams cut at the deadline get to store their partial turn
@@ -24,7 +25,7 @@ const CUT_STREAMS_MS = 5_000;
  * are told to end (through `deadline`), and the server waits a little more for them.
  */
 @Injectable()
-export class ShutdownService {
+export class ShutdownService implements RequestGate {
   private readonly logger = new Logger(ShutdownService.name);
   private readonly began = new AbortController();
   private readonly cut = new Cancellation();
@@ -63,25 +64,26 @@ export class ShutdownService {
     );
   }
 
-  /** Counts requests in flight; refuses new ones, also on kept-alive connections, once stopping. */
-  middleware() {
-    return (req: Request, res: Response, next: NextFunction): void => {
-      if (this.stopping) {
-        res.setHeader('Connection', 'close');
-        sendError(
-          new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down'),
-          req,
-          res,
-          this.logger,
-        );
-        return;
-      }
-      this.inFlight++;
-      res.once('close', () => {
-        if (--this.inFlight === 0) this.idle?.();
-      });
-      next();
-    };
+  /**
+   * Counts a request in flight (the request pipeline calls it for every request); once stopping,
+   * answers it 503 instead, also on kept-alive connections.
+   */
+  enter(req: Request, res: Response): boolean {
+    this.inFlight++;
+    if (!this.stopping) return true;
+    res.setHeader('Connection', 'close');
+    sendError(
+      new AppException(ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down'),
+      req,
+      res,
+      this.logger,
+    );
+    return false;
+  }
+
+  /** A request entered has ended. */
+  leave(): void {
+    if (--this.inFlight === 0) this.idle?.();
   }
 
   /**
