@@ -19,6 +19,11 @@ export interface UsageFigures {
 /** Counters kept in Redis, so every replica exports the same cluster-wide totals. */
 export type JobCounter = 'skill_runs' | 'webhook_attempts';
 
+interface HttpSeries {
+  requests: Counter.Internal;
+  duration: Histogram.Internal<string>;
+}
+
 /** Routes are templates and statuses few, so this bounds only what an unknown method could add. */
 const MAX_HTTP_SERIES = 1000;
 
@@ -42,10 +47,10 @@ export class MetricsService implements RequestObserver {
     registers: [this.registry],
   });
 
-  private readonly httpSeries = new Map<
-    string,
-    { requests: Counter.Internal; duration: Histogram.Internal<string> }
-  >();
+  /** Labelled children cached: prom-client would otherwise hash the label object on every call. */
+  private readonly httpSeriesByName = new Map<string, HttpSeries>();
+  /** The same children by Express route object, method and status (see requestEnded). */
+  private readonly httpSeries = new Map<object, Map<string, Map<number, HttpSeries>>>();
 
   readonly upstreamDuration = new Histogram({
     name: 'openclaw_upstream_duration_seconds',
@@ -151,23 +156,45 @@ export class MetricsService implements RequestObserver {
 
   /** Counts every request once it has ended, by the route template rather than the raw path. */
   requestEnded(req: Request, res: Response, seconds: number): void {
+    const method = req.method;
+    const status = res.statusCode;
+    // Looked up by the route object, the method and the status, all of which hash at once: a key
+    // string built per request cost more than the counting (measured, bench/results/2026-12-06-e).
+    // A route matched through a mounted router (a base URL) goes by its template string instead.
+    const route = req.route as object | undefined;
+    const byMethod = route && req.baseUrl === '' ? this.httpSeries.get(route) : undefined;
+    let series = byMethod?.get(method)?.get(status);
+    if (!series) {
+      series = this.seriesOf(req, method, status);
+      if (route && req.baseUrl === '') {
+        let methods = byMethod;
+        if (!methods) this.httpSeries.set(route, (methods = new Map()));
+        let statuses = methods.get(method);
+        if (!statuses) methods.set(method, (statuses = new Map()));
+        statuses.set(status, series);
+      }
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
+  }
+
+  private seriesOf(req: Request, method: string, status: number): HttpSeries {
     const path = req.route?.path ? String(req.route.path) : undefined;
     // A catch-all route (the console's) is no template either.
     const route = path && !path.includes('{*') ? `${req.baseUrl}${path}` : 'unmatched';
-    const method = req.method;
-    const status = res.statusCode;
-    // Labelled children cached: prom-client would otherwise hash the label object on every call.
     const key = `${method} ${route} ${status}`;
-    let series = this.httpSeries.get(key);
+    let series = this.httpSeriesByName.get(key);
     if (!series) {
-      if (this.httpSeries.size >= MAX_HTTP_SERIES) this.httpSeries.clear();
+      if (this.httpSeriesByName.size >= MAX_HTTP_SERIES) {
+        this.httpSeriesByName.clear();
+        this.httpSeries.clear();
+      }
       series = {
         requests: this.httpRequests.labels({ method, route, status: String(status) }),
         duration: this.httpDuration.labels({ method, route }),
       };
-      this.httpSeries.set(key, series);
+      this.httpSeriesByName.set(key, series);
     }
-    series.requests.inc();
-    series.duration.observe(seconds);
+    return series;
   }
 }
