@@ -60,6 +60,7 @@ const ROWS = {
       body: { ...CHAT, session_id: session.id },
     }),
   },
+  6: { load: (s) => ({ url: `${s.origin}/api/v1/chat/stream`, method: 'POST', body: CHAT }) },
   7: {
     connections: 10,
     async setup(s, db) {
