@@ -20,12 +20,12 @@ describe(OpenAICompatibleProvider.name, () => {
   let agent: Agent;
   let provider: OpenAICompatibleProvider;
   const never = new AbortController().signal;
-  const request = (wire: boolean): ChatRequest => ({
+  const request = (wire: boolean, content = 'hi'): ChatRequest => ({
     model: 'm',
-    messages: [{ role: 'user', content: 'hi' }],
+    messages: [{ role: 'user', content }],
     signal: never,
     shutdown: never,
-    ...(wire ? { wire: { messages: [{ role: 'user', content: 'hi' }], includeUsage: false } } : {}),
+    ...(wire ? { wire: { messages: [{ role: 'user', content }], includeUsage: false } } : {}),
   });
 
   beforeAll(async () => {
@@ -41,6 +41,11 @@ describe(OpenAICompatibleProvider.name, () => {
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (raw.includes('"broken"')) {
+          // In one write: the bad chunk lands in the same read as the good one and [DONE].
+          res.end(chunk({ content: 'one ' }) + 'data: {"choices": [\n\n' + 'data: [DONE]\n\n');
+          return;
+        }
         res.write(chunk({ content: 'one ' }));
         res.write(chunk({ content: 'two' }, 'stop'));
         res.write(
@@ -81,5 +86,24 @@ describe(OpenAICompatibleProvider.name, () => {
     }
     // Sequential calls: a socket is back in the pool a tick after its answer, hence up to two.
     expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it('shows what came before a bad chunk, then tells the reply broke off', async () => {
+    for (const wire of [false, true]) {
+      const stream = await provider.stream(request(wire, 'broken'));
+      const got: string[] = [];
+      const failure = await (async () => {
+        for await (const piece of stream) got.push(piece);
+      })().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toMatchObject({
+        code: 'UPSTREAM_ERROR',
+        message: 'The model provider local broke off the reply',
+      });
+      expect(got.join('')).toContain('one ');
+      expect(stream.complete).toBe(false);
+    }
   });
 });

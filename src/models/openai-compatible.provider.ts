@@ -231,18 +231,20 @@ export class OpenAICompatibleProvider implements ModelProvider {
   }
 
   /**
-   * A stream's `data:` payloads through `onData`, up to `[DONE]`: each non-empty result yielded as
-   * it comes, or (`perRead`) those of one read joined. Answers whether the reply ended by itself;
-   * false when it was cut (the caller left, the server is stopping: the runner tells that end).
+   * A stream's `data:` payloads up to `[DONE]`, each with its parsed chunk, those of one read
+   * together: one step of this generator per read rather than per payload (the batch is reused, so
+   * it is read before the next step). Once it is done, `outcome.ended` says whether the reply ended
+   * by itself; false when it was cut (the caller left, the server is stopping: the runner tells
+   * that end).
    */
   private async *read(
     body: Dispatcher.ResponseData['body'],
     deadline: Deadline,
-    onData: (data: string) => string,
-    perRead: boolean,
-  ): AsyncGenerator<string, boolean> {
-    const events: string[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event.data) });
+    outcome: { ended: boolean },
+  ): AsyncGenerator<StreamBatch> {
+    const batch: StreamBatch = { data: [], chunks: [] };
+    const { data, chunks } = batch;
+    const parser = createParser({ onEvent: (event) => data.push(event.data) });
     let done = false;
     try {
       body.setEncoding('utf8');
@@ -250,26 +252,31 @@ export class OpenAICompatibleProvider implements ModelProvider {
         if (done) continue;
         deadline.restart();
         parser.feed(piece);
-        let out = '';
-        for (let i = 0; i < events.length; i++) {
-          if (events[i] === '[DONE]') {
-            done = true;
+        const end = data.indexOf('[DONE]');
+        if (end >= 0) data.length = end;
+        let broken: unknown;
+        for (let i = 0; i < data.length; i++) {
+          try {
+            chunks.push(parseChunk(data[i]));
+          } catch (err) {
+            // What came before the bad chunk is still shown and stored.
+            broken = err;
+            data.length = i;
             break;
           }
-          const value = onData(events[i]);
-          if (!value) continue;
-          if (perRead) out += value;
-          else yield value;
         }
-        events.length = 0;
-        if (out) yield out;
+        done = end >= 0 && broken === undefined;
+        if (data.length > 0) yield batch;
+        data.length = 0;
+        chunks.length = 0;
+        if (broken) throw broken;
       }
     } catch (err) {
-      if (!done && this.stopped(err, deadline)) return false;
+      if (!done && this.stopped(err, deadline)) return;
     } finally {
       deadline.dispose();
     }
-    return done || !this.stopped(undefined, deadline);
+    outcome.ended = done || !this.stopped(undefined, deadline);
   }
 
   private async *pieces(
@@ -280,24 +287,23 @@ export class OpenAICompatibleProvider implements ModelProvider {
   ): AsyncGenerator<string> {
     let finished = false;
     let text = '';
-    const ended = yield* this.read(
-      body,
-      deadline,
-      (data) => {
-        const chunk = parseChunk(data);
+    const outcome = { ended: false };
+    for await (const batch of this.read(body, deadline, outcome)) {
+      for (let i = 0; i < batch.chunks.length; i++) {
+        const chunk = batch.chunks[i];
         if (chunk.usage) state.usage = usageOf(chunk.usage as WireUsage);
         const choice = (chunk.choices as ChunkChoice[] | undefined)?.[0];
         if (choice?.finish_reason) {
           finished = true;
           state.finishReason = choice.finish_reason;
         }
-        const content = choice?.delta?.content ?? '';
+        const content = choice?.delta?.content;
+        if (!content) continue;
         text += content;
-        return content;
-      },
-      false,
-    );
-    if (!ended) return;
+        yield content;
+      }
+    }
+    if (!outcome.ended) return;
     state.complete = finished;
     state.usage ??= { input: countPromptTokens(req.messages), output: countTokens(text) };
     if (!finished) throw earlyEnd();
@@ -312,11 +318,11 @@ export class OpenAICompatibleProvider implements ModelProvider {
     const includeUsage = req.wire!.includeUsage;
     let finished = false;
     let last: Record<string, unknown> = {};
-    const ended = yield* this.read(
-      body,
-      deadline,
-      (data) => {
-        const chunk = parseChunk(data);
+    const outcome = { ended: false };
+    for await (const batch of this.read(body, deadline, outcome)) {
+      let out = '';
+      for (let i = 0; i < batch.chunks.length; i++) {
+        const chunk = batch.chunks[i];
         last = chunk;
         const usage = chunk.usage as WireUsage | null | undefined;
         if (usage) state.usage = usageOf(usage);
@@ -327,12 +333,12 @@ export class OpenAICompatibleProvider implements ModelProvider {
           state.finishReason ??= finish;
         }
         state.text += textOfChoices(choices, 'delta');
-        if (usage && !includeUsage && (!choices || choices.length === 0)) return '';
-        return `data: ${data}\n\n`;
-      },
-      true,
-    );
-    if (!ended) return;
+        if (usage && !includeUsage && (!choices || choices.length === 0)) continue;
+        out += `data: ${batch.data[i]}\n\n`;
+      }
+      if (out) yield out;
+    }
+    if (!outcome.ended) return;
     state.complete = finished;
     if (!finished) throw earlyEnd();
     if (!state.usage) {
@@ -465,6 +471,12 @@ function parseAnswer(text: string): Record<string, unknown> {
 }
 
 /** One `data:` chunk; a provider's error event ends the reply as a broken one. */
+/** The `data:` payloads of one read of a stream, and each one's chunk. */
+interface StreamBatch {
+  data: string[];
+  chunks: Record<string, unknown>[];
+}
+
 function parseChunk(data: string): Record<string, unknown> {
   const chunk = JSON.parse(data) as Record<string, unknown> | null;
   if (!chunk || typeof chunk !== 'object')
