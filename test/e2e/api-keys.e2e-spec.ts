@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Response } from 'supertest';
 
+import { ApiKeysRepository } from '../../src/auth/api-keys.repository';
 import { createApiKey, createUser, TestUser } from '../factories/users.factory';
 import { expectError, expectFieldError } from '../support/expect-error';
 import { dbQuery, send } from '../support/http';
@@ -451,6 +452,62 @@ describe('API keys (SPEC §4)', () => {
       expect((await me(key.body.key)).status).toBe(200);
     });
   });
+  describe('credentials read while requests wait', () => {
+    /** The next read of a key by its hash holds its row until `release`. */
+    function holdNextRead(reads: jest.SpyInstance, original: ApiKeysRepository['findByHash']) {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      reads.mockImplementationOnce(async (hash: string) => {
+        const row = await original(hash);
+        await held;
+        return row;
+      });
+      return release;
+    }
+
+    /** Sent now (supertest sends a request only once it is awaited). */
+    const sent = (token: string) => me(token).then((res) => res);
+
+    async function until(what: string, done: () => boolean): Promise<void> {
+      const deadline = Date.now() + 5000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(10);
+      }
+    }
+
+    it('are read once for every request that arrives during the read, and a read begun before a revocation does not let the key in', async () => {
+      const repo = t.app.get(ApiKeysRepository);
+      const original = repo.findByHash.bind(repo);
+      const reads = jest.spyOn(repo, 'findByHash');
+      try {
+        const shared = (await create(owner.token)).body.key as string;
+        let release = holdNextRead(reads, original);
+        const all = Array.from({ length: 20 }, () => sent(shared));
+        await until('the first read', () => reads.mock.calls.length > 0);
+        await sleep(300); // the other requests arrive meanwhile
+        release();
+        for (const res of await Promise.all(all)) expect(res.status).toBe(200);
+        expect(reads).toHaveBeenCalledTimes(1);
+
+        const revoked = await create(owner.token);
+        reads.mockClear();
+        release = holdNextRead(reads, original);
+        const early = sent(revoked.body.key);
+        await until('the early read', () => reads.mock.calls.length > 0);
+        expect((await call('delete', `/${revoked.body.id}`, owner.token)).status).toBe(204);
+        const after = sent(revoked.body.key);
+        await until('the read after the revocation', () => reads.mock.calls.length > 1);
+        release();
+        expectError(await after, 401, 'INVALID_API_KEY');
+        await early;
+        expectError(await me(revoked.body.key), 401, 'INVALID_API_KEY');
+      } finally {
+        reads.mockRestore();
+      }
+    });
+  });
+
   describe('credentials resolved from memory (a second replica on the same database and Redis)', () => {
     let replica: TestApp;
 

@@ -32,6 +32,8 @@ export interface CachedCredential {
 @Injectable()
 export class CredentialCache implements OnApplicationShutdown {
   private readonly entries = new Map<string, Entry<CachedCredential>>();
+  /** The reads under way, by key. */
+  private readonly loading = new Map<string, { mark: number; value: Promise<CachedCredential> }>();
   private readonly invalidation: ClusterInvalidation;
 
   constructor(private readonly redis: RedisService) {
@@ -43,12 +45,35 @@ export class CredentialCache implements OnApplicationShutdown {
     );
   }
 
-  /** The cached credential, or a fresh one from `load` (cached only if nothing changed meanwhile). */
+  /**
+   * The cached credential, or a fresh one from `load` (cached only if nothing changed meanwhile).
+   * Requests for the same key while it is read share that read: when an entry expires under load,
+   * every request in flight with that credential would otherwise read it again.
+   */
   async resolve(key: string, load: () => Promise<CachedCredential>): Promise<CachedCredential> {
     const mark = this.invalidation.mark();
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.value;
+    // Joined only while no change was announced since it began: a read that started before a
+    // change may return the old credential.
+    const under = this.loading.get(key);
+    if (under?.mark === mark) return under.value;
+    const loading = { mark, value: this.read(mark, now, key, load) };
+    this.loading.set(key, loading);
+    try {
+      return await loading.value;
+    } finally {
+      if (this.loading.get(key) === loading) this.loading.delete(key);
+    }
+  }
+
+  private async read(
+    mark: number,
+    now: number,
+    key: string,
+    load: () => Promise<CachedCredential>,
+  ): Promise<CachedCredential> {
     const value = await load();
     value.principal.cacheMark = mark;
     if (this.invalidation.mayStore(mark)) {
@@ -91,9 +116,10 @@ export class CredentialCache implements OnApplicationShutdown {
     return principal.cacheMark !== undefined && this.invalidation.mayStore(principal.cacheMark);
   }
 
-  /** This replica only: the next `resolve` of `key` reads again. */
+  /** This replica only: the next `resolve` of `key` reads again, joining no read begun before. */
   forget(key: string): void {
     this.entries.delete(key);
+    this.loading.delete(key);
   }
 
   /** Call after the change is committed and before answering: every replica reads again. */
