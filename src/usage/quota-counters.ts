@@ -54,7 +54,7 @@ export class QuotaCounters {
   }
 
   /** The counters' values: one MGET, plus a rebuild of those that are missing. */
-  async read(counters: readonly Counter[], at: Date): Promise<number[]> {
+  async read(counters: Counter[], at: Date): Promise<number[]> {
     const raw = await this.redis.mget(...counters.map((c) => c.key));
     const missing = counters.filter((_, i) => raw[i] === null);
     if (missing.length === 0) return raw.map(Number);
@@ -63,7 +63,7 @@ export class QuotaCounters {
   }
 
   /** Adds to each counter that exists; answers the new values, -1 for a missing counter. */
-  async add(counters: readonly Counter[], amounts: number[]): Promise<number[]> {
+  async add(counters: Counter[], amounts: number[]): Promise<number[]> {
     const keys = counters.map((c) => c.key);
     return (await this.redis.quotaAdd(keys.length, ...keys, ...amounts)).map(Number);
   }

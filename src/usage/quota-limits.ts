@@ -44,22 +44,10 @@ function counter(subject: Subject, metric: Counter['metric'], period: Period): C
   };
 }
 
-// A principal's counters for the current day and month: built once per period rather than twice
-// per call (eight key strings and their objects per call; a principal lives in the credential cache).
-const built = new WeakMap<object, { day: Period; month: Period; counters: readonly Counter[] }>();
-
-/**
- * Every counter a call made at `at` adds to, whether or not a limit watches it now. The same array
- * for every call of the principal within a period: treat it as read-only.
- */
-export function countersOf(
-  principal: Pick<Principal, 'userId' | 'apiKeyId'>,
-  at: Date,
-): readonly Counter[] {
+/** Every counter a call made at `at` adds to, whether or not a limit watches it now. */
+export function countersOf(principal: Pick<Principal, 'userId' | 'apiKeyId'>, at: Date): Counter[] {
   const day = periodOf('day', at);
   const month = periodOf('month', at);
-  const last = built.get(principal);
-  if (last && last.day === day && last.month === month) return last.counters;
   const user = { userId: principal.userId };
   const counters = [
     counter(user, 'tokens', day),
@@ -67,7 +55,6 @@ export function countersOf(
     counter(user, 'cost', month),
   ];
   if (principal.apiKeyId) counters.push(counter({ apiKeyId: principal.apiKeyId }, 'tokens', day));
-  built.set(principal, { day, month, counters });
   return counters;
 }
 
@@ -78,7 +65,7 @@ export function countersOf(
 export function limitsOf(
   principal: Principal,
   defaultQuota: UserQuota | null,
-  counters: readonly Counter[],
+  counters: Counter[],
 ): Limit[] {
   const quota = principal.quota ?? defaultQuota ?? {};
   const [userDay, userMonth, userCost, keyDay] = counters;
