@@ -38,6 +38,25 @@ describe('quota periods and limits', () => {
     expect(countersOf(viaKey, at).map((c) => c.key)[3]).toBe('quota:key:k1:tokens:d:2026-12-04');
   });
 
+  it("a caller's counters follow the clock into the next day and month, and back", () => {
+    const caller: Principal = { ...viaKey, userId: 'u2', apiKeyId: 'k2' };
+    const keysAt = (iso: string) => countersOf(caller, new Date(iso)).map((c) => c.key);
+    expect(keysAt('2026-12-05T00:00:00Z')).toEqual([
+      'quota:user:u2:tokens:d:2026-12-05',
+      'quota:user:u2:tokens:m:2026-12',
+      'quota:user:u2:cost:m:2026-12',
+      'quota:key:k2:tokens:d:2026-12-05',
+    ]);
+    expect(keysAt('2027-01-01T00:00:00Z')).toEqual([
+      'quota:user:u2:tokens:d:2027-01-01',
+      'quota:user:u2:tokens:m:2027-01',
+      'quota:user:u2:cost:m:2027-01',
+      'quota:key:k2:tokens:d:2027-01-01',
+    ]);
+    // A clock set back: that day's own keys again.
+    expect(keysAt('2026-12-04T12:00:00Z')[0]).toBe('quota:user:u2:tokens:d:2026-12-04');
+  });
+
   it("the user's own quota wins over the default; null fields are no limit", () => {
     const at = new Date('2026-12-04T10:00:00Z');
     const own = { ...user, quota: { tokens_per_day: 100, tokens_per_month: null } };
