@@ -1,7 +1,7 @@
 // Where one row's CPU goes: the built server under `node --cpu-prof`, one row's load for a while,
 // and the main thread's samples inside that window summed by package. See bench/README.md.
 // Rows 3+ and 5+ profile the bench's floor app (lib/nest-floor.mjs) instead, for a side-by-side.
-//   node bench/profile.mjs [--rows 4,5,5-long,7,3+,5+] [--seconds 8] [--connections 50] [--no-build]
+//   node bench/profile.mjs [--rows 4,5,5-long,6,7,3+,5+,6+] [--seconds 8] [--connections 50] [--no-build]
 //     [--keep DIR] (the .cpuprofile files are left in DIR, for DevTools)
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -98,6 +98,25 @@ const ROWS = {
     floor: true,
     load: (s) => ({
       url: `${s.origin}/api/v1/chat`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}` },
+      body: CHAT,
+    }),
+  },
+  6: {
+    what: 'POST /api/v1/chat/stream, new session each (PostgreSQL), whole streams',
+    load: (s) => ({
+      url: `${s.origin}/api/v1/chat/stream`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.apiKey}` },
+      body: CHAT,
+    }),
+  },
+  '6+': {
+    what: 'the floor app: POST /api/v1/chat/stream, new session each (lib/nest-floor.mjs)',
+    floor: true,
+    load: (s) => ({
+      url: `${s.origin}/api/v1/chat/stream`,
       method: 'POST',
       headers: { authorization: `Bearer ${s.apiKey}` },
       body: CHAT,

@@ -1,20 +1,24 @@
+import type { Socket } from 'node:net';
+
 import type { Response } from 'express';
 
 /**
- * Writes Server-Sent Events to the socket as they come, with a comment ping to keep proxies open.
- * What is written in one turn of the event loop (the head and the first pieces, the pieces of one
- * provider read, the usage event and `[DONE]`) leaves in one system call.
+ * Writes Server-Sent Events straight to the socket, with a comment ping to keep proxies open. Node
+ * sends a response's writes of one turn of the event loop together; the head, sent by itself, is
+ * held to leave with the first events, which are at hand when a stream opens (one system call fewer
+ * per stream).
  */
 export class SseWriter {
   private ping?: NodeJS.Timeout;
-  private corked = false;
 
   constructor(private readonly res: Response) {}
 
   open(headers: Record<string, string>, pingMs: number): void {
-    this.res.req.socket.setNoDelay(true);
-    // The head leaves with the first events, which are at hand when a stream opens.
-    this.cork();
+    const socket = this.res.req.socket;
+    socket.setNoDelay(true);
+    // The socket, not the response: Node 22 loses what a corked response holds when it is ended.
+    socket.cork();
+    process.nextTick(uncork, socket);
     this.res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -51,27 +55,10 @@ export class SseWriter {
   }
 
   private write(chunk: string): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
-    this.cork();
-    this.res.write(chunk);
-  }
-
-  private cork(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.res.cork();
-    // After the promise jobs queued now: the rest of the pieces of the same read.
-    process.nextTick(uncork, this);
-  }
-
-  /** @internal */
-  uncork(): void {
-    this.corked = false;
-    // end() flushes by itself.
-    if (!this.res.writableEnded) this.res.uncork();
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(chunk);
   }
 }
 
-function uncork(writer: SseWriter): void {
-  writer.uncork();
+function uncork(socket: Socket): void {
+  socket.uncork();
 }
