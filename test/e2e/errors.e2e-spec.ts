@@ -230,14 +230,17 @@ describe('error contract (SPEC §3)', () => {
     });
   });
 
+  /** A 200, a 404, a 401 and a 400. */
+  const everyKindOfAnswer = async () => [
+    await t.http().get('/health/live'),
+    await t.http().get('/api/v1/nope'),
+    await t.http().get('/api/v1/users/me'),
+    await t.http().post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{'),
+  ];
+
   describe('security headers', () => {
     it('are on every response, errors included', async () => {
-      for (const res of [
-        await t.http().get('/health/live'),
-        await t.http().get('/api/v1/nope'),
-        await t.http().get('/api/v1/users/me'),
-        await t.http().post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{'),
-      ]) {
+      for (const res of await everyKindOfAnswer()) {
         expect(res.headers).toMatchObject({
           'content-security-policy': expect.stringContaining("default-src 'self'"),
           'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
@@ -253,12 +256,7 @@ describe('error contract (SPEC §3)', () => {
 
   describe('X-Request-Id', () => {
     it('is generated on every response, errors included', async () => {
-      for (const res of [
-        await t.http().get('/health/live'),
-        await t.http().get('/api/v1/nope'),
-        await t.http().get('/api/v1/users/me'),
-        await t.http().post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{'),
-      ]) {
+      for (const res of await everyKindOfAnswer()) {
         expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       }
     });
