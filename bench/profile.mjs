@@ -40,6 +40,13 @@ const COMPLETION = {
 };
 const CHAT = { message: 'Hello, how are you?', model: 'gpt-4o' };
 const SERVER_ENV = { WEBHOOK_CONCURRENCY: '50', SKILL_CONCURRENCY: '8' };
+/** A new-session chat turn on `path`, plain or streamed. */
+const chatLoad = (path) => (s) => ({
+  url: `${s.origin}${path}`,
+  method: 'POST',
+  headers: { authorization: `Bearer ${s.apiKey}` },
+  body: CHAT,
+});
 const FLOOR_API_KEY = `oc_${randomBytes(24).toString('hex')}`;
 
 /** Each row: what it loads, and the set-up it needs first. */
@@ -55,12 +62,7 @@ const ROWS = {
   },
   5: {
     what: 'POST /api/v1/chat, new session each (PostgreSQL)',
-    load: (s) => ({
-      url: `${s.origin}/api/v1/chat`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}` },
-      body: CHAT,
-    }),
+    load: chatLoad('/api/v1/chat'),
   },
   '5-long': {
     what: 'POST /api/v1/chat, one long session (PostgreSQL, 500 turns seeded)',
@@ -96,31 +98,16 @@ const ROWS = {
   '5+': {
     what: 'the floor app: POST /api/v1/chat, new session each (lib/nest-floor.mjs)',
     floor: true,
-    load: (s) => ({
-      url: `${s.origin}/api/v1/chat`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}` },
-      body: CHAT,
-    }),
+    load: chatLoad('/api/v1/chat'),
   },
   6: {
     what: 'POST /api/v1/chat/stream, new session each (PostgreSQL), whole streams',
-    load: (s) => ({
-      url: `${s.origin}/api/v1/chat/stream`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}` },
-      body: CHAT,
-    }),
+    load: chatLoad('/api/v1/chat/stream'),
   },
   '6+': {
     what: 'the floor app: POST /api/v1/chat/stream, new session each (lib/nest-floor.mjs)',
     floor: true,
-    load: (s) => ({
-      url: `${s.origin}/api/v1/chat/stream`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}` },
-      body: CHAT,
-    }),
+    load: chatLoad('/api/v1/chat/stream'),
   },
   7: {
     what: 'GET /api/v1/sessions/:id/messages?limit=50, 10,000 messages, 10 connections',
