@@ -208,7 +208,7 @@ export class CompletionRunner {
   ): CompletionOutcome {
     const latencyMs = performance.now() - started;
     const model = spec.model.id;
-    this.metrics.upstreamDuration.observe({ model, outcome: label }, latencyMs / 1000);
+    this.metrics.observeUpstream(model, label, latencyMs / 1000);
     if (usage.input > 0 || usage.output > 0) this.metrics.countTokens(model, usage);
     return {
       status,

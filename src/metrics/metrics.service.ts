@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RequestObserver } from '../core/http/request-pipeline';
 import { rateLimitUnchecked } from '../core/redis/rate-limit-unchecked';
 import { RedisService } from '../core/redis/redis.service';
+import { CounterSeries, counterSeries, HistogramSeries, histogramSeries } from './series';
 
 /** What the usage metrics read of a usage record. */
 export interface UsageFigures {
@@ -20,12 +21,29 @@ export interface UsageFigures {
 export type JobCounter = 'skill_runs' | 'webhook_attempts';
 
 interface HttpSeries {
-  requests: Counter.Internal;
-  duration: Histogram.Internal<string>;
+  requests: CounterSeries;
+  duration: HistogramSeries;
+}
+
+/** One model's series, made on its first call. */
+interface ModelSeries {
+  upstream: Map<string, HistogramSeries>;
+  tokens: { input: CounterSeries; output: CounterSeries };
+  usage: Map<string, UsageSeries>;
+}
+
+/** One model's series through one provider. */
+interface UsageSeries {
+  calls: Map<string, CounterSeries>;
+  input: CounterSeries;
+  output: CounterSeries;
+  cost: CounterSeries;
 }
 
 /** Routes are templates and statuses few, so this bounds only what an unknown method could add. */
 const MAX_HTTP_SERIES = 1000;
+/** Models are the configured ones; this bounds the cache, never the metrics. */
+const MAX_MODEL_SERIES = 1000;
 
 /** The Prometheus registry and every metric the server exports, made once at boot. */
 @Injectable()
@@ -47,7 +65,7 @@ export class MetricsService implements RequestObserver {
     registers: [this.registry],
   });
 
-  /** Labelled children cached: prom-client would otherwise hash the label object on every call. */
+  /** Series cached: prom-client would otherwise hash the label object on every call. */
   private readonly httpSeriesByName = new Map<string, HttpSeries>();
   /** The same children by Express route object, method and status (see requestEnded). */
   private readonly httpSeries = new Map<object, Map<string, Map<number, HttpSeries>>>();
@@ -109,26 +127,71 @@ export class MetricsService implements RequestObserver {
     registers: [this.registry],
   });
 
+  private readonly modelSeries = new Map<string, ModelSeries>();
+
   constructor(private readonly redis: RedisService) {
     collectDefaultMetrics({ register: this.registry, prefix: 'openclaw_' });
     this.registry.registerMetric(rateLimitUnchecked);
   }
 
+  /** A provider call's time until its last chunk, by model and outcome. */
+  observeUpstream(model: string, outcome: string, seconds: number): void {
+    const byOutcome = this.seriesOfModel(model).upstream;
+    let series = byOutcome.get(outcome);
+    if (!series) {
+      series = histogramSeries(this.upstreamDuration, { model, outcome });
+      byOutcome.set(outcome, series);
+    }
+    series.observe(seconds);
+  }
+
   /** A provider call's tokens, by model and direction. */
   countTokens(model: string, usage: { input: number; output: number }): void {
-    this.upstreamTokens.inc({ model, direction: 'input' }, usage.input);
-    this.upstreamTokens.inc({ model, direction: 'output' }, usage.output);
+    const { tokens } = this.seriesOfModel(model);
+    tokens.input.inc(usage.input);
+    tokens.output.inc(usage.output);
   }
 
   /** A usage record's call, tokens and cost, by model and provider (never by user: unbounded labels). */
   countUsage(record: UsageFigures): void {
-    const { model, provider } = record;
-    this.usageCalls.inc({ model, provider, status: record.status });
-    if (record.inputTokens > 0)
-      this.usageTokens.inc({ model, provider, direction: 'input' }, record.inputTokens);
-    if (record.outputTokens > 0)
-      this.usageTokens.inc({ model, provider, direction: 'output' }, record.outputTokens);
-    if (record.costUsd !== null) this.usageCost.inc({ model, provider }, record.costUsd);
+    const { model, provider, status } = record;
+    const byProvider = this.seriesOfModel(model).usage;
+    let usage = byProvider.get(provider);
+    if (!usage) {
+      usage = {
+        calls: new Map(),
+        input: counterSeries(this.usageTokens, { model, provider, direction: 'input' }),
+        output: counterSeries(this.usageTokens, { model, provider, direction: 'output' }),
+        cost: counterSeries(this.usageCost, { model, provider }),
+      };
+      byProvider.set(provider, usage);
+    }
+    let calls = usage.calls.get(status);
+    if (!calls) {
+      calls = counterSeries(this.usageCalls, { model, provider, status });
+      usage.calls.set(status, calls);
+    }
+    calls.inc();
+    if (record.inputTokens > 0) usage.input.inc(record.inputTokens);
+    if (record.outputTokens > 0) usage.output.inc(record.outputTokens);
+    if (record.costUsd !== null) usage.cost.inc(record.costUsd);
+  }
+
+  private seriesOfModel(model: string): ModelSeries {
+    let series = this.modelSeries.get(model);
+    if (!series) {
+      if (this.modelSeries.size >= MAX_MODEL_SERIES) this.modelSeries.clear();
+      series = {
+        upstream: new Map(),
+        tokens: {
+          input: counterSeries(this.upstreamTokens, { model, direction: 'input' }),
+          output: counterSeries(this.upstreamTokens, { model, direction: 'output' }),
+        },
+        usage: new Map(),
+      };
+      this.modelSeries.set(model, series);
+    }
+    return series;
   }
 
   /** Adds `by` to a cluster-wide job counter; a Redis outage loses the count, never the job. */
@@ -190,8 +253,8 @@ export class MetricsService implements RequestObserver {
         this.httpSeries.clear();
       }
       series = {
-        requests: this.httpRequests.labels({ method, route, status: String(status) }),
-        duration: this.httpDuration.labels({ method, route }),
+        requests: counterSeries(this.httpRequests, { method, route, status: String(status) }),
+        duration: histogramSeries(this.httpDuration, { method, route }),
       };
       this.httpSeriesByName.set(key, series);
     }
