@@ -59,6 +59,9 @@ export class AppModule {
           },
         }),
         RedisModule,
+        // Express tries routes in the order modules register them: the chat and completion routes,
+        // which carry nearly all requests, first (each route tried before costs every request a match).
+        ...(api ? [ChatModule, OpenAiModule] : []),
         HealthModule,
         QueueModule,
         MetricsModule.forRole({ api }),
@@ -72,8 +75,6 @@ export class AppModule {
               ModelsModule,
               AppConfigModule,
               SessionsModule,
-              ChatModule,
-              OpenAiModule,
               UsageModule,
               QuotaModule,
               AdminConsoleModule.forRoot(),
