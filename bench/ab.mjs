@@ -2,6 +2,7 @@
 // once, and the load alternating between them in short slices (the order reversed every round), so
 // both see the same machine. Prints CPU per request and req/s per row and build. See bench/README.md.
 //   node bench/ab.mjs --refs <before>,<after> [--rows 4,5,5-long,7] [--rounds 6] [--seconds 2]
+//     (a ref may carry Node flags for its server after a '+': HEAD,HEAD+--max-semi-space-size=32)
 //     [--connections N] (default: each row's own, 50 or 10; 1 shows the latency a request adds)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
 });
 const log = (msg) => process.stderr.write(`[ab] ${msg}\n`);
 const refs = (args.refs ?? '').split(',').filter(Boolean);
+const flagsOf = (ref) => ref.split('+').slice(1);
 if (refs.length !== 2) throw new Error('--refs needs two git refs: before,after');
 
 const COMPLETION = {
@@ -73,7 +75,8 @@ const ROWS = {
 };
 
 /** The tree at `ref`, exported and built with the repository's node_modules. */
-function buildRef(ref) {
+function buildRef(refWithFlags) {
+  const ref = refWithFlags.split('+')[0];
   const dir = mkdtempSync(join(os.tmpdir(), 'openclaw-ab-'));
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: ROOT }).toString().trim();
@@ -88,7 +91,7 @@ function buildRef(ref) {
   });
   if (res.status !== 0) throw new Error(`nest build of ${ref} failed`);
   return {
-    ref,
+    ref: refWithFlags,
     sha,
     built: { main: join(dir, 'dist/src/main.js'), nodePath: join(ROOT, 'node_modules') },
   };
@@ -113,6 +116,7 @@ try {
       databaseUrl: pgDb.url,
       upstreamPort: upstream.port,
       env: { WEBHOOK_CONCURRENCY: '50', SKILL_CONCURRENCY: '8', REDIS_URL: redisUrls[i] },
+      execArgv: flagsOf(refs[i]),
     });
     const db = new pg.Client({ connectionString: pgDb.url });
     await db.connect();
