@@ -93,3 +93,83 @@ describe(turnStatement.name, () => {
     ]);
   });
 });
+
+/** The columns of `INSERT INTO <table> (columns) <VALUES|SELECT> (values)` with what each is given. */
+function inserted(sql: string, values: unknown[], table: string): Record<string, unknown> {
+  const at = sql.indexOf(`INSERT INTO ${table} (`);
+  const columns = sql
+    .slice(sql.indexOf('(', at) + 1, sql.indexOf(')', at))
+    .split(',')
+    .map((c) => c.trim());
+  const rest = sql.slice(sql.indexOf(')', at) + 1).replace(/^\s*(VALUES \(|SELECT )/, '');
+  const given = rest
+    .split(',')
+    .slice(0, columns.length)
+    .map((v) => /^\s*(\$\d+|\w+)/.exec(v)![1]);
+  return Object.fromEntries(
+    columns.map((c, i) => [c, /^\$\d+$/.test(given[i]) ? bound(given[i], values)[0] : given[i]]),
+  );
+}
+
+describe('turnStatement texts', () => {
+  const record = {
+    userId: USER,
+    apiKeyId: null,
+    model: 'echo',
+    provider: 'echo',
+    endpoint: 'chat',
+    status: 'complete',
+    inputTokens: 3,
+    outputTokens: 5,
+    costUsd: null,
+    latencyMs: 12,
+    createdAt: NOW,
+  } as const;
+
+  it('are written once per name, and every later call binds its own values in their places', () => {
+    const fresh: TurnSession = { id: SESSION, isNew: true, name: 'Greeting', model: null };
+    const first = turnStatement(USER, fresh, messages(), NOW, record);
+    const other: TurnSession = {
+      id: '6f1c2d3e-0000-4000-8000-000000000003',
+      isNew: true,
+      name: 'Other',
+      model: 'm2',
+    };
+    const owner = '6f1c2d3e-0000-4000-8000-000000000009';
+    const later = new Date('2026-12-05T00:00:00.000Z');
+    const key = '6f1c2d3e-0000-4000-8000-000000000004';
+    const next = turnStatement(owner, other, messages(), later, {
+      ...record,
+      userId: owner,
+      apiKeyId: key,
+      costUsd: 0.25,
+      createdAt: later,
+    });
+    expect(next.sql).toBe(first.sql);
+    expect(turnStatement(USER, fresh, messages(), NOW).sql).not.toBe(first.sql);
+    expect(inserted(next.sql, next.values, 'sessions')).toEqual({
+      id: other.id,
+      user_id: owner,
+      name: 'Other',
+      model: 'm2',
+      last_seq: '2',
+      message_count: '2',
+      created_at: later,
+      updated_at: later,
+    });
+    expect(inserted(next.sql, next.values, 'usage_records')).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      user_id: owner,
+      api_key_id: key,
+      model: 'echo',
+      provider: 'echo',
+      endpoint: 'chat',
+      status: 'complete',
+      input_tokens: 3,
+      output_tokens: 5,
+      cost_usd: 0.25,
+      latency_ms: 12,
+      created_at: later,
+    });
+  });
+});

@@ -5,7 +5,11 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { poolQuery, sqliteDate } from '../core/database/pool-query';
 import { SqlParams } from '../core/database/sql-params';
 import type { ListQueryDto } from '../core/http/list-query.dto';
-import { NewUsageRecord, usageRecordInsert } from '../usage/usage-records.repository';
+import {
+  NewUsageRecord,
+  usageRecordBinds,
+  usageRecordSql,
+} from '../usage/usage-records.repository';
 import type { MessagePageRow } from './dto/message-response.dto';
 import { MessageEntity, MessageRole, MessageStatus } from './entities/message.entity';
 import { SessionEntity } from './entities/session.entity';
@@ -256,7 +260,15 @@ export class SessionsRepository {
   }
 }
 
-/** The one statement of `insertTurnAtOnce`; the turn's messages share its session, model and time. */
+/** The statements' texts by name, each written once: see `turnStatement`. */
+const turnTexts = new Map<string, string>();
+
+/**
+ * The one statement of `insertTurnAtOnce`; the turn's messages share its session, model and time.
+ * Every value is bound before the text is written, in an order that only the statement's name
+ * decides, so the text written for a name's first call serves all its calls: nothing is built per
+ * turn, and pg finds the statement it prepared by identity instead of comparing the texts.
+ */
 export function turnStatement(
   userId: string,
   session: TurnSession,
@@ -264,30 +276,49 @@ export function turnStatement(
   now: Date,
   record: NewUsageRecord | null = null,
 ): { name: string; sql: string; values: unknown[] } {
+  const name = TURN_NAMES[session.isNew ? 1 : 0][record ? 1 : 0];
   const p = new SqlParams();
   const id = p.bind(session.id);
   const at = p.bind(now);
-  const sessionSql = session.isNew
-    ? `INSERT INTO sessions (id, user_id, name, model, last_seq, message_count, created_at, updated_at)
-       VALUES (${id}, ${p.bind(userId)}, ${p.bind(session.name)}, ${p.bind(session.model)}, 2, 2, ${at}, ${at})
-       RETURNING last_seq`
-    : `UPDATE sessions SET last_seq = last_seq + 2, message_count = message_count + 2, updated_at = ${at}
-       WHERE id = ${id} RETURNING last_seq`;
+  const owner = session.isNew
+    ? [p.bind(userId), p.bind(session.name), p.bind(session.model)]
+    : undefined;
   const model = p.bind(messages[0].model);
-  // The last message takes the session's new last_seq, the one before it the number below.
-  const rows = messages.map(
-    (m, i) =>
-      `(${p.bind(m.id)}::uuid, ${i - messages.length + 1}, ${p.bind(m.role)}::text, ` +
-      `${p.bind(m.content)}::text, ${p.bind(m.tokens)}::int, ${p.bind(m.status)}::text)`,
-  );
-  // The call's usage record is one more part of the statement (SPEC §13: written with the turn).
-  const usageSql = record ? `, u AS (${usageRecordInsert(record, p, 's')})` : '';
-  const sql = `WITH s AS (${sessionSql})${usageSql}
+  const rows = messages.map((m) => [
+    p.bind(m.id),
+    p.bind(m.role),
+    p.bind(m.content),
+    p.bind(m.tokens),
+    p.bind(m.status),
+  ]);
+  const usage = record ? usageRecordBinds(record, p) : undefined;
+  let sql = turnTexts.get(name);
+  if (sql === undefined) {
+    const sessionSql = owner
+      ? `INSERT INTO sessions (id, user_id, name, model, last_seq, message_count, created_at, updated_at)
+       VALUES (${id}, ${owner.join(', ')}, 2, 2, ${at}, ${at})
+       RETURNING last_seq`
+      : `UPDATE sessions SET last_seq = last_seq + 2, message_count = message_count + 2, updated_at = ${at}
+       WHERE id = ${id} RETURNING last_seq`;
+    // The last message takes the session's new last_seq, the one before it the number below.
+    const values = rows.map(
+      ([mid, role, content, tokens, status], i) =>
+        `(${mid}::uuid, ${i - rows.length + 1}, ${role}::text, ${content}::text, ${tokens}::int, ${status}::text)`,
+    );
+    // The call's usage record is one more part of the statement (SPEC §13: written with the turn).
+    const usageSql = usage ? `, u AS (${usageRecordSql(usage, 's')})` : '';
+    sql = `WITH s AS (${sessionSql})${usageSql}
     INSERT INTO messages (id, session_id, seq, role, content, model, tokens, status, created_at)
     SELECT v.id, ${id}, s.last_seq + v.offset_by, v.role, v.content, ${model}, v.tokens, v.status, ${at}
-      FROM s, (VALUES ${rows.join(', ')}) AS v (id, offset_by, role, content, tokens, status)
+      FROM s, (VALUES ${values.join(', ')}) AS v (id, offset_by, role, content, tokens, status)
     RETURNING seq`;
-  // The text depends only on these two, so PostgreSQL prepares each variant once per connection.
-  const name = `turn_${session.isNew ? 'new' : 'next'}${record ? '_usage' : ''}`;
+    turnTexts.set(name, sql);
+  }
   return { name, sql, values: p.values };
 }
+
+/** By new session, then by usage record: PostgreSQL prepares each variant once per connection. */
+const TURN_NAMES = [
+  ['turn_next', 'turn_next_usage'],
+  ['turn_new', 'turn_new_usage'],
+] as const;

@@ -302,14 +302,35 @@ export class UsageRecordsRepository {
  * through `p`, and the row written only when `onlyWith`, a CTE of that statement, has one, so the
  * record is stored together with the turn or not at all.
  */
-export function usageRecordInsert(record: NewUsageRecord, p: SqlParams, onlyWith: string): string {
+/**
+ * A usage record's values bound in `p`, for `usageRecordSql`: the turn's statement writes its record
+ * with it (SPEC §13: written with the turn).
+ */
+export function usageRecordBinds(record: NewUsageRecord, p: SqlParams): string[] {
+  return [
+    p.bind(randomUUID()),
+    p.bind(record.userId),
+    p.bind(record.apiKeyId),
+    p.bind(record.model),
+    p.bind(record.provider),
+    p.bind(record.endpoint),
+    p.bind(record.status),
+    p.bind(record.inputTokens),
+    p.bind(record.outputTokens),
+    p.bind(record.costUsd),
+    p.bind(record.latencyMs),
+    p.bind(record.createdAt ?? new Date()),
+  ];
+}
+
+/** The INSERT of a record whose values `usageRecordBinds` bound, run only with a row of `onlyWith`. */
+export function usageRecordSql(placeholders: string[], onlyWith: string): string {
+  const [id, user, key, model, provider, endpoint, status, input, output, cost, latency, at] =
+    placeholders;
   return `INSERT INTO usage_records (id, user_id, api_key_id, model, provider, endpoint, status,
       input_tokens, output_tokens, cost_usd, latency_ms, created_at)
-    SELECT ${p.bind(randomUUID())}::uuid, ${p.bind(record.userId)}::uuid,
-      ${p.bind(record.apiKeyId)}::uuid, ${p.bind(record.model)}::text, ${p.bind(record.provider)}::text,
-      ${p.bind(record.endpoint)}::text, ${p.bind(record.status)}::text,
-      ${p.bind(record.inputTokens)}::int, ${p.bind(record.outputTokens)}::int,
-      ${p.bind(record.costUsd)}::double precision, ${p.bind(record.latencyMs)}::int,
-      ${p.bind(record.createdAt ?? new Date())}::timestamptz
+    SELECT ${id}::uuid, ${user}::uuid, ${key}::uuid, ${model}::text, ${provider}::text,
+      ${endpoint}::text, ${status}::text, ${input}::int, ${output}::int,
+      ${cost}::double precision, ${latency}::int, ${at}::timestamptz
     FROM ${onlyWith}`;
 }

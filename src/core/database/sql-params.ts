@@ -6,7 +6,10 @@ export class SqlParams {
   readonly values: unknown[] = [];
 
   bind(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
+    const n = this.values.push(value);
+    // The same few placeholder strings serve every statement.
+    return (PLACEHOLDERS[n] ??= `$${n}`);
   }
 }
+
+const PLACEHOLDERS: string[] = [];
