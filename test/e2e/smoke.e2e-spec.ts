@@ -16,3 +16,37 @@ describe('smoke', () => {
     expect(res.body.role).toBe('admin');
   });
 });
+
+describe('JSON answers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('carry their charset and byte length; a HEAD of one has its headers and no body', async () => {
+    const auth = `Bearer ${t.adminToken}`;
+    const name = 'Café ✓ 会话';
+    for (let i = 0; i < 12; i++) {
+      const created = await t
+        .http()
+        .post('/api/v1/sessions')
+        .set('Authorization', auth)
+        .send({ name });
+      expect(created.status).toBe(201);
+      expect(Number(created.headers['content-length'])).toBe(Buffer.byteLength(created.text));
+    }
+    // Past 1,000 characters, where Express would have copied the answer into a Buffer first.
+    const list = await t.http().get('/api/v1/sessions').set('Authorization', auth);
+    expect(list.status).toBe(200);
+    expect(list.text.length).toBeGreaterThan(1000);
+    expect(list.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(list.headers['content-length'])).toBe(Buffer.byteLength(list.text));
+    expect(list.body.data.map((s: { name: string }) => s.name)).toEqual(Array(12).fill(name));
+    const head = await t.http().head('/api/v1/sessions').set('Authorization', auth);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(head.headers['content-length']).toBe(list.headers['content-length']);
+    expect(head.text ?? '').toBe('');
+  });
+});
