@@ -53,6 +53,12 @@ function messagePageSql(marks: '$' | '?', order: 'ASC' | 'DESC'): string {
     ORDER BY m.seq ${order} LIMIT ${limit} OFFSET ${offset}`;
 }
 
+/** Each variant written once: pg then finds the statement it prepared by identity, not by comparing texts. */
+const MESSAGE_PAGE_SQL = {
+  $: { ASC: messagePageSql('$', 'ASC'), DESC: messagePageSql('$', 'DESC') },
+  '?': { ASC: messagePageSql('?', 'ASC'), DESC: messagePageSql('?', 'DESC') },
+} as const;
+
 /** Sessions and their messages: every statement, and which dialect gets which. */
 @Injectable()
 export class SessionsRepository {
@@ -125,11 +131,11 @@ export class SessionsRepository {
       this.db.options.type === 'postgres'
         ? await poolQuery<MessageRow>(
             this.db,
-            `messages_page_${order}`,
-            messagePageSql('$', order),
+            order === 'ASC' ? 'messages_page_ASC' : 'messages_page_DESC',
+            MESSAGE_PAGE_SQL.$[order],
             [sessionId, userId, query.limit, query.offset],
           )
-        : ((await this.db.query(messagePageSql('?', order), [
+        : ((await this.db.query(MESSAGE_PAGE_SQL['?'][order], [
             sessionId,
             sessionId,
             sessionId,
