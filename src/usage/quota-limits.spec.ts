@@ -1,5 +1,5 @@
 import type { Principal } from '../core/auth/principal';
-import { countersOf, limitsOf, NANOS_PER_USD, shownUsed } from './quota-limits';
+import { countersOf, isWatched, limitsOf, NANOS_PER_USD, shownUsed } from './quota-limits';
 import { periodOf } from './quota-periods';
 
 const user: Principal = { userId: 'u1', email: 'u1@example.test', role: 'user', via: 'jwt' };
@@ -77,5 +77,32 @@ describe('quota periods and limits', () => {
     ]);
     expect(shownUsed(limits[0], 1_250_000_000)).toBe(1.25);
     expect(shownUsed(limits[1], 42)).toBe(42);
+  });
+
+  it('a caller is watched exactly when some limit applies to its calls', () => {
+    const at = new Date('2026-12-04T10:00:00Z');
+    const quotas = [
+      null,
+      {},
+      { tokens_per_day: null, tokens_per_month: null, cost_per_month_usd: null },
+      { tokens_per_day: 0 },
+      { tokens_per_month: 10 },
+      { cost_per_month_usd: 0.5 },
+    ];
+    const principals: Principal[] = [
+      user,
+      viaKey,
+      { ...viaKey, keyTokensPerDay: undefined },
+      { ...user, keyTokensPerDay: 500 },
+      ...quotas.map((quota) => ({ ...user, quota })),
+    ];
+    let watched = 0;
+    for (const principal of principals)
+      for (const byDefault of quotas) {
+        const limits = limitsOf(principal, byDefault, countersOf(principal, at));
+        expect(isWatched(principal, byDefault)).toBe(limits.length > 0);
+        if (limits.length > 0) watched++;
+      }
+    expect(watched).toBeGreaterThan(0);
   });
 });

@@ -59,6 +59,20 @@ export function countersOf(principal: Pick<Principal, 'userId' | 'apiKeyId'>, at
 }
 
 /**
+ * Whether any limit applies to the principal's calls: `limitsOf` finds one. Checked first, so that
+ * a caller no limit watches (most of them) costs no counters and no key strings per call.
+ */
+export function isWatched(principal: Principal, defaultQuota: UserQuota | null): boolean {
+  const quota = principal.quota ?? defaultQuota ?? {};
+  return (
+    typeof quota.tokens_per_day === 'number' ||
+    typeof quota.tokens_per_month === 'number' ||
+    typeof quota.cost_per_month_usd === 'number' ||
+    (Boolean(principal.apiKeyId) && typeof principal.keyTokensPerDay === 'number')
+  );
+}
+
+/**
  * The limits on a call: the user's quota (the config's default when the user has none) and the
  * key's `tokens_per_day`, each on its counter from `countersOf`.
  */

@@ -18,7 +18,7 @@ import { ModelPrices } from '../models/model-prices';
 import { Clock } from './clock';
 import { QuotaAlerts } from './quota-alerts';
 import { QuotaCounters } from './quota-counters';
-import { countersOf, Limit, limitsOf, NANOS_PER_USD, shownUsed } from './quota-limits';
+import { countersOf, isWatched, Limit, limitsOf, NANOS_PER_USD, shownUsed } from './quota-limits';
 import { UsageRecordsRepository } from './usage-records.repository';
 
 const LOG_EVERY_MS = 5000;
@@ -60,10 +60,11 @@ export class QuotaService implements CompletionGate {
     const { principal } = call;
     // The routes check this before they look the model up; here for any caller that did not.
     assertKeyMayUse(principal, call.model);
+    const defaultQuota = await this.defaultQuota(principal);
+    if (!isWatched(principal, defaultQuota)) return;
     const at = this.clock.now();
     const counters = countersOf(principal, at);
-    const limits = limitsOf(principal, await this.defaultQuota(principal), counters);
-    if (limits.length === 0) return;
+    const limits = limitsOf(principal, defaultQuota, counters);
 
     const watched = [...new Set(limits.map((l) => l.counter))];
     let values: number[];
@@ -127,11 +128,12 @@ export class QuotaService implements CompletionGate {
     const tokens = record.inputTokens + record.outputTokens;
     const nanos = Math.round((record.costUsd ?? 0) * NANOS_PER_USD);
     if (tokens === 0 && nanos === 0) return;
-    const counters = countersOf(principal, at);
-    const limits = limitsOf(principal, await this.defaultQuota(principal), counters);
+    const defaultQuota = await this.defaultQuota(principal);
     // Nothing watches this caller, as far as this replica can be sure: no counter of theirs is
     // read, and a change of limits drops the counters (QuotaCounterResets), so none is kept.
-    if (limits.length === 0 && this.credentials.isCurrent(principal)) return;
+    if (!isWatched(principal, defaultQuota) && this.credentials.isCurrent(principal)) return;
+    const counters = countersOf(principal, at);
+    const limits = limitsOf(principal, defaultQuota, counters);
     const amounts = counters.map((c) => (c.metric === 'cost' ? nanos : tokens));
     let values: number[];
     try {
