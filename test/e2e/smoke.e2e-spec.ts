@@ -15,16 +15,8 @@ describe('smoke', () => {
     expect(res.status).toBe(200);
     expect(res.body.role).toBe('admin');
   });
-});
 
-describe('JSON answers', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
-
-  it('carry their charset and byte length; a HEAD of one has its headers and no body', async () => {
+  it('answers JSON with its charset and byte length; a HEAD of it has the headers and no body', async () => {
     const auth = `Bearer ${t.adminToken}`;
     const name = 'Café ✓ 会话';
     for (let i = 0; i < 12; i++) {
