@@ -6,6 +6,7 @@ import { CurrentUser } from '../core/auth/current-user.decorator';
 import type { Principal } from '../core/auth/principal';
 import { ChatRateLimit } from '../core/auth/rate-limit.decorator';
 import { clientGone } from '../core/http/client-gone';
+import { sendJson } from '../core/http/json-replies';
 import { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { ChatCompletionDto } from './dto/chat-completion-response.dto';
 import { OpenAiModelDto, OpenAiModelListDto } from './dto/openai-model.dto';
@@ -36,7 +37,8 @@ export class OpenAiController {
     @Res() res: Response,
   ): Promise<void> {
     if (dto.stream) return this.openai.stream(user, dto, res, clientGone(res));
-    res.status(200).json(await this.openai.complete(user, dto, clientGone(res)));
+    const completion = await this.openai.complete(user, dto, clientGone(res));
+    if (!sendJson(res, completion, 200)) res.status(200).json(completion);
   }
 
   @Get('models')

@@ -145,6 +145,18 @@ describe('OpenAI-compatible endpoint (SPEC §10)', () => {
     expect(final.choices[0].message.content).toBe('abc');
   });
 
+  it('answers a plain completion as JSON with its charset and byte length', async () => {
+    const res = await raw('/v1/chat/completions', {
+      model: 'echo',
+      messages: [{ role: 'user', content: '你好 world ✓' }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const text = await res.text();
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    expect((JSON.parse(text) as Answer).choices[0].message.content).toBe('你好 world ✓');
+  });
+
   it('streams the echo model and ends the raw stream with [DONE]', async () => {
     const res = await raw('/v1/chat/completions', {
       model: 'echo',
