@@ -58,41 +58,53 @@ export function countersOf(principal: Pick<Principal, 'userId' | 'apiKeyId'>, at
   return counters;
 }
 
-/**
- * Whether any limit applies to the principal's calls: `limitsOf` finds one. Checked first, so that
- * a caller no limit watches (most of them) costs no counters and no key strings per call.
- */
-export function isWatched(principal: Principal, defaultQuota: UserQuota | null): boolean {
+/** A limit the caller's quota or key sets, and where its counter is in `countersOf`'s list. */
+interface SetLimit {
+  name: LimitName;
+  counterIndex: number;
+  shown: number;
+  scale: number;
+}
+
+/** The user's quota (the config's default when the user has none) and the key's `tokens_per_day`. */
+function setLimits(principal: Principal, defaultQuota: UserQuota | null): SetLimit[] {
   const quota = principal.quota ?? defaultQuota ?? {};
-  return (
-    typeof quota.tokens_per_day === 'number' ||
-    typeof quota.tokens_per_month === 'number' ||
-    typeof quota.cost_per_month_usd === 'number' ||
-    (Boolean(principal.apiKeyId) && typeof principal.keyTokensPerDay === 'number')
-  );
+  const set: SetLimit[] = [];
+  const add = (
+    name: LimitName,
+    counterIndex: number,
+    shown: number | null | undefined,
+    scale = 1,
+  ) => {
+    if (typeof shown === 'number') set.push({ name, counterIndex, shown, scale });
+  };
+  add('tokens_per_day', 0, quota.tokens_per_day);
+  add('tokens_per_month', 1, quota.tokens_per_month);
+  add('cost_per_month_usd', 2, quota.cost_per_month_usd, NANOS_PER_USD);
+  if (principal.apiKeyId) add('tokens_per_day', 3, principal.keyTokensPerDay);
+  return set;
 }
 
 /**
- * The limits on a call: the user's quota (the config's default when the user has none) and the
- * key's `tokens_per_day`, each on its counter from `countersOf`.
+ * Whether any limit applies to the principal's calls. Checked first, so that a caller no limit
+ * watches (most of them) costs no counters and no key strings per call.
  */
+export function isWatched(principal: Principal, defaultQuota: UserQuota | null): boolean {
+  return setLimits(principal, defaultQuota).length > 0;
+}
+
+/** The limits on a call, each on its counter from `countersOf`. */
 export function limitsOf(
   principal: Principal,
   defaultQuota: UserQuota | null,
   counters: Counter[],
 ): Limit[] {
-  const quota = principal.quota ?? defaultQuota ?? {};
-  const [userDay, userMonth, userCost, keyDay] = counters;
-  const limits: Limit[] = [];
-  const add = (name: LimitName, on: Counter, shown: number | null | undefined, scale = 1) => {
-    if (typeof shown === 'number')
-      limits.push({ name, counter: on, max: Math.round(shown * scale), shown });
-  };
-  add('tokens_per_day', userDay, quota.tokens_per_day);
-  add('tokens_per_month', userMonth, quota.tokens_per_month);
-  add('cost_per_month_usd', userCost, quota.cost_per_month_usd, NANOS_PER_USD);
-  if (keyDay) add('tokens_per_day', keyDay, principal.keyTokensPerDay);
-  return limits;
+  return setLimits(principal, defaultQuota).map(({ name, counterIndex, shown, scale }) => ({
+    name,
+    counter: counters[counterIndex],
+    max: Math.round(shown * scale),
+    shown,
+  }));
 }
 
 /** A counter's value as a caller is told it: tokens, or USD. */
