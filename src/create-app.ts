@@ -6,14 +6,14 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { Env } from './core/env/env';
 import { configureApp } from './core/http/configure-app';
-import { JsonRepliesAdapter } from './core/http/json-replies';
+import { AppHttpAdapter } from './core/http/http-adapter';
 import { setupOpenApi } from './core/http/openapi';
 import { closingOnFailure } from './core/startup/startup-scope';
 
 /** The application, built; whatever step fails, what it opened is closed before the error is thrown. */
 export async function createApp(env: Env): Promise<NestExpressApplication> {
   const app = await closingOnFailure(() =>
-    NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), new JsonRepliesAdapter(), {
+    NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), new AppHttpAdapter(), {
       bodyParser: false,
       // Held until the JSON logger is in place, so even start-up lines come out as JSON; should
       // start-up fail first, Nest flushes them to this logger, JSON too.

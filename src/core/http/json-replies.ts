@@ -1,5 +1,4 @@
 import { StreamableFile } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Response } from 'express';
 
 /** Statuses whose responses carry no body: Express's own handling stays in charge of them. */
@@ -36,13 +35,4 @@ export function sendJson(response: Response, body: unknown, statusCode?: number)
   // A HEAD request's answer keeps its headers; Node leaves out the body itself.
   response.end(json);
   return true;
-}
-
-/** Nest's Express adapter, with a handler's object answered by `sendJson`. */
-export class JsonRepliesAdapter extends ExpressAdapter {
-  override reply(response: Response, body: unknown, statusCode?: number): unknown {
-    return sendJson(response, body, statusCode)
-      ? response
-      : super.reply(response, body, statusCode);
-  }
 }
