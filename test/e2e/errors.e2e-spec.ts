@@ -1,3 +1,6 @@
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+
 import { createUser, TestUser } from '../factories/users.factory';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -90,6 +93,53 @@ describe('error contract (SPEC §3)', () => {
         .send({ name: 'x'.repeat(100 * 1024) });
       expect(res.status).toBe(413);
       expectEnvelope(res.body, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it.each(['gzip', 'deflate', 'br'])(
+      'answers a %s body that does not decompress with 400 VALIDATION_ERROR, creating nothing',
+      async (encoding) => {
+        for (const path of ['/api/v1/api-keys', '/v1/chat/completions']) {
+          const res = await t
+            .http()
+            .post(path)
+            .set('Authorization', `Bearer ${user.token}`)
+            .set('Content-Type', 'application/json')
+            .set('Content-Encoding', encoding)
+            .send('{"name":"not compressed"}');
+          expect(res.status).toBe(400);
+          if (path.startsWith('/v1')) {
+            expect(res.body.error).toMatchObject({ type: 'invalid_request_error' });
+          } else {
+            expectEnvelope(res.body, 'VALIDATION_ERROR');
+            expect(res.body.error.details.fields).toEqual([
+              { field: 'body', message: expect.stringMatching(/does not decompress/) },
+            ]);
+          }
+        }
+        const keys = await t
+          .http()
+          .get('/api/v1/api-keys')
+          .set('Authorization', `Bearer ${user.token}`);
+        expect(keys.body.total).toBe(0);
+      },
+    );
+
+    it('reads a gzip body that decompresses', async () => {
+      // Its own user: other tests count this user's sessions. fetch, as supertest re-encodes a
+      // Buffer it is given as JSON.
+      const owner = await createUser(t);
+      const { port } = t.app.getHttpServer().address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${owner.token}`,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+        body: gzipSync('{"name":"zipped"}'),
+      });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as { name: string }).name).toBe('zipped');
     });
 
     it('answers valid JSON that is not an object with 400 VALIDATION_ERROR saying so', async () => {

@@ -23,6 +23,21 @@ function notAnObject(body: unknown): AppException | undefined {
 }
 
 /**
+ * A compressed body that does not decompress: body-parser passes zlib's error on with a 400 and no
+ * `type`, which would otherwise read as an unexpected error (a 500). Its other errors keep their type.
+ */
+function unreadable(err: unknown): unknown {
+  const { type, status } = (err ?? {}) as { type?: unknown; status?: unknown };
+  if (typeof type === 'string' || typeof status !== 'number' || status < 400 || status >= 500) {
+    return err;
+  }
+  return AppException.validation(
+    [{ field: 'body', message: 'the body does not decompress as its Content-Encoding says' }],
+    'The request body could not be decompressed',
+  );
+}
+
+/**
  * A body that is sent must be JSON; an empty body is allowed and reads as {}. What is wrong with a
  * body is kept on the request rather than answered here: an unknown route must still be a 404, so
  * the error is raised only once a route has matched (RequestBodyGuard). One middleware rather than
@@ -38,7 +53,7 @@ export function jsonBodyParsing(limitBytes: number) {
       return;
     }
     parseJson(req, res, (err?: unknown) => {
-      req.bodyError = err ?? notAnObject(req.body);
+      req.bodyError = err ? unreadable(err) : notAnObject(req.body);
       next();
     });
   };
