@@ -97,6 +97,25 @@ describe('API keys (SPEC §4)', () => {
       expect((await me(res.body.key)).status).toBe(200);
     });
 
+    it('keeps a tokens_per_day up to 10^15 (past 32 bits) and refuses a larger one', async () => {
+      const res = await create(owner.token, { tokens_per_day: 1e15 });
+      expect(res.status).toBe(201);
+      expect(res.body.tokens_per_day).toBe(1e15);
+      const listed = await call('get', '', owner.token);
+      const found = listed.body.data.find((k: { id: string }) => k.id === res.body.id);
+      expect(found.tokens_per_day).toBe(1e15);
+      expect((await me(res.body.key)).status).toBe(200);
+
+      const tooMany = await call('post', '', owner.token, {
+        name: keyName(),
+        tokens_per_day: 1e15 + 1,
+      });
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body.error.details.fields).toEqual([
+        { field: 'tokens_per_day', message: expect.stringMatching(/not be greater than/) },
+      ]);
+    });
+
     it('can be created with an API key as the credential', async () => {
       const key = await createApiKey(t, owner.token);
       const res = await call('post', '', key, { name: keyName() });

@@ -8,6 +8,7 @@ import { TokenVersionKeyLimits1764220000000 as PostgresTokenVersionKeyLimits } f
 import { WebhookRetention1764230000000 as PostgresWebhookRetention } from './postgres/1764230000000-WebhookRetention';
 import { Usage1764240000000 as PostgresUsage } from './postgres/1764240000000-Usage';
 import { QuotaAlerts1764245000000 as PostgresQuotaAlerts } from './postgres/1764245000000-QuotaAlerts';
+import { KeyTokensPerDayBigint1764250000000 as PostgresKeyTokensPerDayBigint } from './postgres/1764250000000-KeyTokensPerDayBigint';
 import { Init1764080000000 as SqliteInit } from './sqlite/1764080000000-Init';
 import { Chat1764090000000 as SqliteChat } from './sqlite/1764090000000-Chat';
 import { Skills1764100000000 as SqliteSkills } from './sqlite/1764100000000-Skills';
@@ -31,6 +32,7 @@ export const POSTGRES_MIGRATIONS = [
   PostgresTokenVersionKeyLimits,
   PostgresUsage,
   PostgresQuotaAlerts,
+  PostgresKeyTokensPerDayBigint,
 ];
 export const SQLITE_MIGRATIONS = [
   SqliteInit,
