@@ -223,7 +223,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
       model: req.model,
       messages: req.wire ? req.wire.messages : req.messages,
       temperature: req.temperature,
-      max_tokens: req.maxTokens,
+      ...(req.wire?.limits ?? { max_tokens: req.maxTokens }),
       stream,
       // Always asked for, so the usage is the provider's; a wire stream relays it only when its caller asked too.
       ...(stream ? { stream_options: { include_usage: true } } : {}),

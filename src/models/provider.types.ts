@@ -37,6 +37,8 @@ export interface WireCall {
   messages: unknown[];
   /** The caller asked for the usage chunk at the end of a stream. */
   includeUsage: boolean;
+  /** The token limits under the names the caller used, each lowered to the config's ceiling. */
+  limits?: { max_tokens?: number; max_completion_tokens?: number };
 }
 
 export interface ChatCompletion {

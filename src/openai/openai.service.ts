@@ -12,7 +12,7 @@ import { toOpenAiError } from '../core/errors/openai-error';
 import type { CancelSignal } from '../core/http/cancellation';
 import { SseWriter } from '../core/http/sse-writer';
 import { ModelRegistry } from '../models/model-registry.service';
-import type { TokenUsage } from '../models/provider.types';
+import type { TokenUsage, WireCall } from '../models/provider.types';
 import { ChatCompletionRequestDto, stopProblem } from './dto/chat-completion-request.dto';
 import type { CompletionUsageDto } from './dto/chat-completion-response.dto';
 import type { OpenAiModelDto, OpenAiModelListDto } from './dto/openai-model.dto';
@@ -34,6 +34,19 @@ const PASSED_ON = [
   'parallel_tool_calls',
   'logprobs',
   'top_logprobs',
+  'reasoning_effort',
+  'verbosity',
+  'service_tier',
+  'store',
+  'metadata',
+  'modalities',
+  'audio',
+  'prediction',
+  'web_search_options',
+  'prompt_cache_key',
+  'safety_identifier',
+  'functions',
+  'function_call',
 ] as const;
 
 const toUsage = (usage: TokenUsage): CompletionUsageDto => ({
@@ -135,6 +148,13 @@ export class OpenAiService {
     for (const key of PASSED_ON) {
       if (dto[key] !== undefined && dto[key] !== null) options[key] = dto[key];
     }
+    // Each limit goes on under the name the caller gave it (reasoning models take only
+    // max_completion_tokens), lowered to the ceiling.
+    const limits: WireCall['limits'] = {};
+    for (const key of ['max_tokens', 'max_completion_tokens'] as const) {
+      const limit = dto[key];
+      if (limit !== undefined && limit !== null) limits[key] = Math.min(limit, ceiling);
+    }
     return {
       principal: user,
       endpoint: '/v1/chat/completions',
@@ -149,6 +169,7 @@ export class OpenAiService {
         wire: {
           messages: messages.wire,
           includeUsage: dto.stream_options?.include_usage === true,
+          limits,
         },
       },
     };

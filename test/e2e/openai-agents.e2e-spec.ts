@@ -105,6 +105,45 @@ describe('OpenAI-compatible endpoint for agents (SPEC §10)', () => {
       ]);
     });
 
+    it("passes OpenAI's other request fields on as sent, and checks their types", async () => {
+      const fields = {
+        reasoning_effort: 'high',
+        verbosity: 'low',
+        service_tier: 'flex',
+        store: true,
+        metadata: { run: 'r1' },
+        modalities: ['text'],
+        prediction: { type: 'content', content: 'Sunny' },
+        web_search_options: {},
+        prompt_cache_key: 'weather',
+        safety_identifier: 'user-42',
+        functions: [WEATHER_TOOL.function],
+        function_call: 'auto',
+        max_completion_tokens: 50,
+      };
+      const post = (body: object) =>
+        fetch(`${baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'o4-mini',
+            messages: [{ role: 'user', content: 'Weather?' }],
+            ...body,
+          }),
+        });
+      expect((await post(fields)).status).toBe(200);
+      expect(llm.requests).toHaveLength(1);
+      expect(llm.requests[0].body).toMatchObject(fields);
+      expect(llm.requests[0].body).not.toHaveProperty('max_tokens');
+
+      const wrong = await post({ reasoning_effort: 5 });
+      expect(wrong.status).toBe(400);
+      expect(await wrong.json()).toMatchObject({
+        error: { type: 'invalid_request_error', param: 'reasoning_effort' },
+      });
+      expect(llm.requests).toHaveLength(1);
+    });
+
     it('echo: calls the first tool with {} after a user message, then answers the tool message', async () => {
       const messages: OpenAI.ChatCompletionMessageParam[] = [
         { role: 'user', content: 'Weather in Paris?' },

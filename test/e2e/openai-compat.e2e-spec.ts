@@ -212,7 +212,13 @@ describe('OpenAI-compatible endpoint (SPEC §10)', () => {
         stream: true,
       });
       for await (const chunk of stream) void chunk;
-      expect(llm.requests.map((r) => r.body.max_tokens)).toEqual([100, 100, 30, 100]);
+      // Each under the name the caller used: reasoning models take only max_completion_tokens.
+      expect(llm.requests.map((r) => [r.body.max_tokens, r.body.max_completion_tokens])).toEqual([
+        [100, undefined],
+        [undefined, 100],
+        [30, undefined],
+        [100, undefined],
+      ]);
     } finally {
       await t.http().patch('/api/v1/config').set(admin).send({ max_tokens: before }).expect(200);
     }

@@ -159,6 +159,84 @@ export class ChatCompletionRequestDto {
   @Min(0)
   @Max(20)
   top_logprobs?: number;
+
+  // OpenAI's other request fields: types checked, values the provider's to judge (SPEC §10).
+
+  /** `minimal`, `low`, `medium`, `high`, … for reasoning models. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  reasoning_effort?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  verbosity?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  service_tier?: string;
+
+  @IsOptional()
+  @IsBoolean()
+  store?: boolean;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @IsString({ each: true })
+  modalities?: string[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  audio?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  prediction?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  web_search_options?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  prompt_cache_key?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  safety_identifier?: string;
+
+  /** The older form of `tools`, still accepted by OpenAI. */
+  @ApiProperty({
+    required: false,
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @IsObject({ each: true })
+  functions?: Record<string, unknown>[];
+
+  /** The older form of `tool_choice`: `none`, `auto` or `{name}`. */
+  @ApiProperty({
+    required: false,
+    oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }],
+  })
+  @Allow()
+  function_call?: string | Record<string, unknown>;
 }
 
 /** Ensures `stop` is a string or at most 4 strings, as OpenAI does. */
