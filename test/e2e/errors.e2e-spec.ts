@@ -142,6 +142,39 @@ describe('error contract (SPEC §3)', () => {
       expect(((await res.json()) as { name: string }).name).toBe('zipped');
     });
 
+    it('refuses body fields sent to a route that takes no body, changing nothing', async () => {
+      const owner = await createUser(t);
+      const auth = `Bearer ${owner.token}`;
+      const session = await t
+        .http()
+        .post('/api/v1/sessions')
+        .set('Authorization', auth)
+        .send({ name: 'kept' })
+        .expect(201);
+      const refused = await t
+        .http()
+        .delete(`/api/v1/sessions/${session.body.id}`)
+        .set('Authorization', auth)
+        .send({ force: true });
+      expect(refused.status).toBe(400);
+      expectEnvelope(refused.body, 'VALIDATION_ERROR');
+      expect(refused.body.error.details.fields).toEqual([
+        { field: 'force', message: 'property force should not exist' },
+      ]);
+      await t
+        .http()
+        .get(`/api/v1/sessions/${session.body.id}`)
+        .set('Authorization', auth)
+        .expect(200);
+      // An empty object is no field at all.
+      await t
+        .http()
+        .delete(`/api/v1/sessions/${session.body.id}`)
+        .set('Authorization', auth)
+        .send({})
+        .expect(204);
+    });
+
     it('answers valid JSON that is not an object with 400 VALIDATION_ERROR saying so', async () => {
       for (const body of ['[1,2]', '"hi"', '42', 'null', 'true']) {
         const res = await t
