@@ -46,6 +46,12 @@ describe(OpenAICompatibleProvider.name, () => {
           res.end(chunk({ content: 'one ' }) + 'data: {"choices": [\n\n' + 'data: [DONE]\n\n');
           return;
         }
+        if (raw.includes('"unfinished"') || raw.includes('"cut"')) {
+          // No finish_reason in any chunk; then [DONE], or the body just ends.
+          res.write(chunk({ content: 'one ' }));
+          res.end(raw.includes('"cut"') ? '' : 'data: [DONE]\n\n');
+          return;
+        }
         res.write(chunk({ content: 'one ' }));
         res.write(chunk({ content: 'two' }, 'stop'));
         res.write(
@@ -104,6 +110,29 @@ describe(OpenAICompatibleProvider.name, () => {
       });
       expect(got.join('')).toContain('one ');
       expect(stream.complete).toBe(false);
+    }
+  });
+
+  it('takes [DONE] as the end of a reply that carries no finish_reason; a body that just stops was cut', async () => {
+    for (const wire of [false, true]) {
+      const whole = await provider.stream(request(wire, 'unfinished'));
+      const got: string[] = [];
+      for await (const piece of whole) got.push(piece);
+      expect(whole.complete).toBe(true);
+      expect(got.join('')).toContain('one ');
+
+      const cut = await provider.stream(request(wire, 'cut'));
+      const failure = await (async () => {
+        for await (const piece of cut) void piece;
+      })().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toMatchObject({
+        code: 'UPSTREAM_ERROR',
+        message: 'The model provider ended the reply early',
+      });
+      expect(cut.complete).toBe(false);
     }
   });
 });

@@ -240,7 +240,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
   private async *read(
     body: Dispatcher.ResponseData['body'],
     deadline: Deadline,
-    outcome: { ended: boolean },
+    outcome: ReadOutcome,
   ): AsyncGenerator<StreamBatch> {
     const batch: StreamBatch = { data: [], chunks: [] };
     const { data, chunks } = batch;
@@ -277,6 +277,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
       deadline.dispose();
     }
     outcome.ended = done || !this.stopped(undefined, deadline);
+    outcome.done = done;
   }
 
   private async *pieces(
@@ -287,7 +288,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
   ): AsyncGenerator<string> {
     let finished = false;
     let text = '';
-    const outcome = { ended: false };
+    const outcome: ReadOutcome = { ended: false, done: false };
     for await (const batch of this.read(body, deadline, outcome)) {
       for (let i = 0; i < batch.chunks.length; i++) {
         const chunk = batch.chunks[i];
@@ -304,9 +305,9 @@ export class OpenAICompatibleProvider implements ModelProvider {
       }
     }
     if (!outcome.ended) return;
-    state.complete = finished;
+    state.complete = finished || outcome.done;
     state.usage ??= { input: countPromptTokens(req.messages), output: countTokens(text) };
-    if (!finished) throw earlyEnd();
+    if (!state.complete) throw earlyEnd();
   }
 
   private async *frames(
@@ -318,7 +319,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
     const includeUsage = req.wire!.includeUsage;
     let finished = false;
     let last: Record<string, unknown> = {};
-    const outcome = { ended: false };
+    const outcome: ReadOutcome = { ended: false, done: false };
     for await (const batch of this.read(body, deadline, outcome)) {
       let out = '';
       for (let i = 0; i < batch.chunks.length; i++) {
@@ -339,8 +340,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
       if (out) yield out;
     }
     if (!outcome.ended) return;
-    state.complete = finished;
-    if (!finished) throw earlyEnd();
+    state.complete = finished || outcome.done;
+    if (!state.complete) throw earlyEnd();
     if (!state.usage) {
       state.usage = { input: countPromptTokens(req.messages), output: countTokens(state.text!) };
       // The caller asked for usage the provider did not send: ours, in OpenAI's last chunk.
@@ -453,6 +454,16 @@ export class OpenAICompatibleProvider implements ModelProvider {
       { provider },
     );
   }
+}
+
+/**
+ * How a stream's body ended: `ended` by itself (not cut by the caller or the shutdown), `done` with
+ * `data: [DONE]`. A reply is complete with a `finish_reason` or with `[DONE]`: some
+ * OpenAI-compatible providers send no `finish_reason`; a body that just stops without either was cut.
+ */
+interface ReadOutcome {
+  ended: boolean;
+  done: boolean;
 }
 
 interface ChunkChoice {
