@@ -207,4 +207,28 @@ describe('Redis outages (SPEC §11 Faults, §8, §9)', () => {
     expect(ranFor).toBeGreaterThanOrEqual(7000);
     expect(ranFor).toBeLessThan(7000 + 2 * 1000 + 15_000);
   }, 60_000);
+
+  it('SIGTERM while Redis is down: the worker lets its running run finish, then API and worker exit 0 long before the hard limit', async () => {
+    const skill = await cluster.createSkill('sleep 1; echo finished');
+    const location = await cluster.enqueue(skill);
+    await until(
+      'the run to start',
+      async () => (await cluster.run(location))?.status === 'running',
+      10_000,
+    );
+    await redis.stop();
+    const stopping = Date.now();
+    worker.proc.kill('SIGTERM');
+    cluster.api.proc.kill('SIGTERM');
+    const [workerExit, apiExit] = await Promise.all([worker.exited, cluster.api.exited]);
+    // SHUTDOWN_TIMEOUT_MS is 5 s here: the hard limit (exit 1) comes 10 s after it.
+    expect(Date.now() - stopping).toBeLessThan(8000);
+    expect(workerExit.code).toBe(0);
+    expect(apiExit.code).toBe(0);
+
+    await redis.start();
+    await cluster.startApi();
+    const run = await cluster.run(location);
+    expect(run).toMatchObject({ status: 'succeeded', stdout: 'finished\n' });
+  }, 60_000);
 });

@@ -17,6 +17,19 @@ class StartupTrackedQueue extends Queue {
     this.on('error', () => undefined);
     closeIfStartFails(() => this.close());
   }
+
+  /**
+   * With Redis unreachable BullMQ's QUIT cannot be sent ("Stream isn't writeable"), and that
+   * failure failed the whole shutdown (exit 1): the connection is dropped instead.
+   */
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+    } catch {
+      // It failed after the first connection: BullMQ only sends QUIT on a connection that was ready.
+      (await this.client).disconnect();
+    }
+  }
 }
 // Read by registerQueue below, so set before it.
 BullModule.queueClass = StartupTrackedQueue;

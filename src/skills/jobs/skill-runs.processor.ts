@@ -4,6 +4,8 @@ import { Job, Worker } from 'bullmq';
 import { EnvService } from '../../core/env/env.service';
 import { QUEUE_PREFIX, SKILL_RUNS_QUEUE, SkillRunJob } from '../../core/queue/queues';
 import { bullConnection } from '../../core/queue/redis-connection';
+import { WorkerShutdown } from '../../core/queue/worker-shutdown';
+import { RedisService } from '../../core/redis/redis.service';
 import { ShutdownService } from '../../core/shutdown/shutdown.service';
 import { StartupError } from '../../core/startup/startup.error';
 import { ScriptLauncher } from '../runner/script-launcher';
@@ -23,14 +25,17 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
   private sandbox: Sandbox = 'none';
   private bwrapPath?: string;
   private readonly launcher = new ScriptLauncher();
+  private readonly stop: WorkerShutdown;
 
   constructor(
     private readonly runs: SkillRunsService,
     private readonly env: EnvService,
     shutdown: ShutdownService,
+    redis: RedisService,
   ) {
+    this.stop = new WorkerShutdown(redis);
     // No new runs from the moment the process begins to stop; the ones in progress finish.
-    shutdown.signal.addEventListener('abort', () => void this.worker?.close());
+    shutdown.signal.addEventListener('abort', () => void this.stop.close(this.worker));
   }
 
   onApplicationBootstrap(): void {
@@ -41,7 +46,8 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
     // The lock stays at least 1 s so a busy event loop is not taken for a dead worker.
     const checkMs = Math.round(stallMs / 2);
     const lockMs = Math.max(checkMs, Math.min(stallMs, 1000));
-    this.worker = new Worker<SkillRunJob>(SKILL_RUNS_QUEUE, (job) => this.process(job), {
+    const process = this.stop.track((job: Job<SkillRunJob>) => this.process(job));
+    this.worker = new Worker<SkillRunJob>(SKILL_RUNS_QUEUE, process, {
       connection: bullConnection(this.env.get('REDIS_URL')),
       prefix: QUEUE_PREFIX,
       concurrency: this.env.get('SKILL_CONCURRENCY'),
@@ -134,7 +140,7 @@ export class SkillRunsProcessor implements OnApplicationBootstrap, OnApplication
 
   /** Waits for the runs in progress to finish: SIGTERM never cuts a script short. */
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    await this.stop.close(this.worker);
     this.launcher.close();
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Worker } from 'bullmq';
+import { Job, Worker } from 'bullmq';
 
 import { EnvService } from '../../core/env/env.service';
 import {
@@ -9,6 +9,8 @@ import {
 } from '../../core/queue/queues';
 import { ReconcileLoop } from '../../core/queue/reconcile-loop';
 import { bullConnection } from '../../core/queue/redis-connection';
+import { WorkerShutdown } from '../../core/queue/worker-shutdown';
+import { RedisService } from '../../core/redis/redis.service';
 import { ShutdownService } from '../../core/shutdown/shutdown.service';
 import { DeliveryService } from '../delivery.service';
 
@@ -18,20 +20,25 @@ export class WebhookDeliveriesProcessor implements OnApplicationBootstrap, OnApp
   private readonly logger = new Logger(WebhookDeliveriesProcessor.name);
   private worker?: Worker<WebhookDeliveryJob>;
   private reconciler?: ReconcileLoop;
+  private readonly stop: WorkerShutdown;
 
   constructor(
     private readonly deliveries: DeliveryService,
     private readonly env: EnvService,
     shutdown: ShutdownService,
+    redis: RedisService,
   ) {
+    this.stop = new WorkerShutdown(redis);
     // No new deliveries from the moment the process begins to stop; the ones being sent finish.
-    shutdown.signal.addEventListener('abort', () => void this.worker?.close());
+    shutdown.signal.addEventListener('abort', () => void this.stop.close(this.worker));
   }
 
   onApplicationBootstrap(): void {
     this.worker = new Worker<WebhookDeliveryJob>(
       WEBHOOK_DELIVERIES_QUEUE,
-      (job) => this.deliveries.attempt(job.data.deliveryId),
+      this.stop.track((job: Job<WebhookDeliveryJob>) =>
+        this.deliveries.attempt(job.data.deliveryId),
+      ),
       {
         connection: bullConnection(this.env.get('REDIS_URL')),
         prefix: QUEUE_PREFIX,
@@ -51,6 +58,6 @@ export class WebhookDeliveriesProcessor implements OnApplicationBootstrap, OnApp
 
   async onApplicationShutdown(): Promise<void> {
     await this.reconciler?.stop();
-    await this.worker?.close();
+    await this.stop.close(this.worker);
   }
 }
