@@ -1,4 +1,4 @@
-import { isPrivateAddress } from './url-guard';
+import { isPrivateAddress, resolveTarget } from './url-guard';
 
 // The address as DNS or the URL parser hands it over, one per range of SPEC §9.
 const PRIVATE = [
@@ -64,4 +64,28 @@ const PUBLIC = [
 describe(isPrivateAddress.name, () => {
   it.each(PRIVATE)('refuses %s', (address) => expect(isPrivateAddress(address)).toBe(true));
   it.each(PUBLIC)('allows %s', (address) => expect(isPrivateAddress(address)).toBe(false));
+});
+
+describe(resolveTarget.name, () => {
+  it.each([
+    'http://localhost/hook',
+    'http://api.localhost:8080/hook',
+    'http://metadata.google.internal/computeMetadata/v1/',
+    'https://printer.local/',
+    'http://METADATA.GOOGLE.INTERNAL./',
+  ])('refuses %s by its name, without asking DNS', async (url) => {
+    await expect(resolveTarget(url, false)).rejects.toThrow(/names a private network/);
+  });
+
+  it('lets such a name through when private URLs are allowed', async () => {
+    await expect(resolveTarget('http://localhost/hook', true)).resolves.toMatchObject({
+      address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/),
+    });
+  });
+
+  it('does not take a public name that merely contains those words for one', async () => {
+    await expect(resolveTarget('http://internal.example.com/', false)).rejects.not.toThrow(
+      /names a private network/,
+    );
+  });
 });

@@ -46,6 +46,13 @@ const BLOCKED_V6 = [
 
 const ALLOW_HINT = 'set WEBHOOK_ALLOW_PRIVATE_URLS=true to allow it for local testing';
 
+/**
+ * Names that only ever mean this machine or a private network: RFC 6761's `localhost`, ICANN's
+ * private-use `.internal` (cloud metadata services: metadata.google.internal) and mDNS's `.local`.
+ * Refused by name, as DNS may not answer for them where the server runs when the webhook is saved.
+ */
+const PRIVATE_NAME = /(^|\.)(localhost|internal|local)\.?$/i;
+
 export interface ResolvedTarget {
   url: URL;
   address: string;
@@ -85,6 +92,8 @@ export async function resolveTarget(raw: string, allowPrivate: boolean): Promise
   if (url.username || url.password)
     throw new UnsafeUrlError('credentials in the URL are not allowed');
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && !isIP(host) && PRIVATE_NAME.test(host))
+    throw new UnsafeUrlError(`the host ${host} names a private network; ${ALLOW_HINT}`);
   let addresses: { address: string; family: number }[];
   if (isIP(host)) {
     addresses = [{ address: host, family: isIP(host) }];
