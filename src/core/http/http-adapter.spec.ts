@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 
 import type { Express } from 'express';
 
@@ -58,4 +58,50 @@ describe('AppHttpAdapter', () => {
     expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength('{"hello":"wörld"}')));
     expect(await res.json()).toEqual({ hello: 'wörld' });
   });
+
+  /** What the server answers to raw bytes, read until it closes the connection. */
+  function raw(request: string): Promise<string> {
+    const { port } = server.address() as AddressInfo;
+    return new Promise((resolve, reject) => {
+      let got = '';
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (got += d));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+    });
+  }
+
+  it.each([
+    [
+      'a header line without a colon',
+      'GET /probe HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n',
+      400,
+      'VALIDATION_ERROR',
+    ],
+    [
+      'a method that is no token',
+      'FO(O /probe HTTP/1.1\r\nHost: x\r\n\r\n',
+      400,
+      'VALIDATION_ERROR',
+    ],
+    [
+      'headers over 16 KiB',
+      `GET /probe HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'PAYLOAD_TOO_LARGE',
+    ],
+  ])(
+    'answers %s in the error envelope, with an X-Request-Id',
+    async (_what, request, status, code) => {
+      const answer = await raw(request);
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
+      expect(head).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+      expect(JSON.parse(body)).toEqual({
+        error: { code, message: expect.any(String), details: {} },
+      });
+    },
+  );
 });
