@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -19,6 +20,30 @@ import {
 } from 'class-validator';
 
 import { IgnoreUnknownFields } from '../../core/http/app-validation.pipe';
+
+/** An optional list of up to 128 objects, passed on as they are (`tools`, `functions`). */
+const ObjectList = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      type: 'array',
+      items: { type: 'object', additionalProperties: true },
+    }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(128),
+    IsObject({ each: true }),
+  );
+
+/** A mode name or an object naming a tool, passed on as it is (`tool_choice`, `function_call`). */
+const NameOrObject = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }],
+    }),
+    Allow(),
+  );
 
 export class StreamOptionsDto {
   /** Send a last chunk with `usage` (and no choices) before `[DONE]`. */
@@ -127,23 +152,11 @@ export class ChatCompletionRequestDto {
   response_format?: Record<string, unknown>;
 
   /** OpenAI's tool definitions (`{type: "function", function: {name, description, parameters}}`), passed on. */
-  @ApiProperty({
-    required: false,
-    type: 'array',
-    items: { type: 'object', additionalProperties: true },
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(128)
-  @IsObject({ each: true })
+  @ObjectList()
   tools?: Record<string, unknown>[];
 
   /** `none`, `auto`, `required` or `{type: "function", function: {name}}`, passed on. */
-  @ApiProperty({
-    required: false,
-    oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }],
-  })
-  @Allow()
+  @NameOrObject()
   tool_choice?: string | Record<string, unknown>;
 
   @IsOptional()
@@ -219,23 +232,11 @@ export class ChatCompletionRequestDto {
   safety_identifier?: string;
 
   /** The older form of `tools`, still accepted by OpenAI. */
-  @ApiProperty({
-    required: false,
-    type: 'array',
-    items: { type: 'object', additionalProperties: true },
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(128)
-  @IsObject({ each: true })
+  @ObjectList()
   functions?: Record<string, unknown>[];
 
   /** The older form of `tool_choice`: `none`, `auto` or `{name}`. */
-  @ApiProperty({
-    required: false,
-    oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }],
-  })
-  @Allow()
+  @NameOrObject()
   function_call?: string | Record<string, unknown>;
 }
 
