@@ -4,11 +4,12 @@ import type { RedisService } from '../redis/redis.service';
 
 /**
  * A BullMQ worker's stop at shutdown: no new jobs, the ones this process runs finish, then the
- * worker closes. BullMQ's graceful close also waits for the worker's fetch loop, and that loop
- * waits for Redis to come back: with Redis unreachable at SIGTERM the close outlasted every
- * deadline and the process exited 1 at the hard limit. So while Redis does not answer, the jobs
- * running here are awaited by this class and the worker is closed at once (BullMQ's `force`);
- * what Redis still holds for them is settled by the reconcilers, as after any outage.
+ * worker closes. BullMQ's graceful close also waits for the worker's own bookkeeping in Redis
+ * (a finished job moved to completed), and with Redis unreachable that waits for Redis to come
+ * back: the close outlasted every deadline and the process exited 1 at the hard limit. So the
+ * jobs running here are awaited by this class, and when Redis does not answer the worker is then
+ * closed at once (BullMQ's `force`); what Redis still holds for those jobs is settled by the
+ * reconcilers, as after any outage.
  */
 export class WorkerShutdown {
   private readonly running = new Set<Promise<unknown>>();
@@ -27,14 +28,19 @@ export class WorkerShutdown {
     };
   }
 
-  /** Closes the worker once; later calls wait for that close. */
+  /** Stops and closes the worker once; later calls wait for that. */
   close(worker: Worker | undefined): Promise<void> {
     if (!worker) return Promise.resolve();
-    this.closing ??=
-      this.redis.client.status === 'ready'
-        ? worker.close()
-        : this.settled().then(() => worker.close(true));
+    this.closing ??= this.stop(worker);
     return this.closing;
+  }
+
+  private async stop(worker: Worker): Promise<void> {
+    // No new jobs; the ones running here finish (they need the database, not Redis).
+    await worker.pause(true);
+    await this.settled();
+    // Decided only now: a Redis that went away just before SIGTERM may not have been noticed then.
+    await (this.redis.client.status === 'ready' ? worker.close() : worker.close(true));
   }
 
   private async settled(): Promise<void> {
