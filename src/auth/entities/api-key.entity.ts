@@ -1,6 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
-import { jsonText, numberOrNull } from '../../core/database/json-text.transformer';
+import { bigintNumber } from '../../core/database/bigint.transformer';
+import { jsonText } from '../../core/database/json-text.transformer';
 import { UserEntity } from '../../users/entities/user.entity';
 
 @Entity({ name: 'api_keys' })
@@ -45,6 +46,6 @@ export class ApiKeyEntity {
   models: string[] | null;
 
   /** The key's own daily token limit, below the user's quota; null: none. */
-  @Column({ name: 'tokens_per_day', type: 'bigint', nullable: true, transformer: numberOrNull })
+  @Column({ name: 'tokens_per_day', type: 'bigint', nullable: true, transformer: bigintNumber })
   tokensPerDay: number | null;
 }

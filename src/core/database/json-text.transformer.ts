@@ -6,10 +6,3 @@ export const jsonText: ValueTransformer = {
   from: (value: string | null) =>
     value === null || value === undefined ? null : JSON.parse(value),
 };
-
-/** A bigint column: PostgreSQL answers it as a string; every value stored here is below 2^53. */
-export const numberOrNull: ValueTransformer = {
-  to: (value: unknown) => value,
-  from: (value: string | number | null) =>
-    value === null || value === undefined ? null : Number(value),
-};

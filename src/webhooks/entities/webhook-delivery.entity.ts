@@ -1,14 +1,10 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
+import { bigintNumber } from '../../core/database/bigint.transformer';
 import { WebhookEntity } from './webhook.entity';
 import { WebhookEventEntity } from './webhook-event.entity';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
-
-const epochMs = {
-  to: (value: number | null) => value,
-  from: (value: string | number | null) => (value === null ? null : Number(value)),
-};
 
 @Entity({ name: 'webhook_deliveries' })
 @Index('ix_webhook_deliveries_webhook_created', ['webhookId', 'createdAt', 'id'])
@@ -42,7 +38,7 @@ export class WebhookDeliveryEntity {
   maxAttempts: number;
 
   /** Epoch ms: compared as a number on both databases. While an attempt runs, its lease end. */
-  @Column({ name: 'next_attempt_at', type: 'bigint', transformer: epochMs })
+  @Column({ name: 'next_attempt_at', type: 'bigint', transformer: bigintNumber })
   nextAttemptAt: number;
 
   @Column({ name: 'created_at' })
