@@ -1,8 +1,9 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 
 import { EnvService } from '../env/env.service';
 import { closeIfStartFails } from '../startup/startup-scope';
+import { TurnBatchingRedis } from './turn-batching-redis';
 
 /** The shared Redis connection for counters and health (BullMQ keeps its own). */
 @Injectable()
@@ -10,7 +11,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly client: Redis;
 
   constructor(env: EnvService) {
-    this.client = new Redis(env.get('redis').url, {
+    this.client = new TurnBatchingRedis(env.get('redis').url, {
       // While Redis is away a command fails at once instead of waiting in ioredis' offline queue,
       // and one sent to a Redis that stopped answering gives up after the command timeout.
       enableOfflineQueue: false,
@@ -20,10 +21,6 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
       connectTimeout: 3000,
       lazyConnect: false,
       keyPrefix: 'openclaw:',
-      // Commands issued in one turn of the event loop go out as one write: a /v1 call's rate limit
-      // and quota counter calls of concurrent requests share syscalls (−14 % CPU per /v1 call,
-      // bench/results/2026-12-06.md).
-      enableAutoPipelining: true,
     });
     // Errors surface through commands and health checks; an unhandled 'error' event would crash.
     this.client.on('error', () => undefined);
