@@ -3,7 +3,7 @@ import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 
 import { AppException, FieldError } from '../errors/app.exception';
-import { cacheValidationRules } from './validation-rules-cache';
+import { cacheValidationRules, skipUncheckedFields } from './validation-rules-cache';
 
 /**
  * Which failed constraint speaks for a field: presence, then type, then emptiness, then the rest.
@@ -99,6 +99,7 @@ function withoutReservedKeys(query: object): object {
 export class AppValidationPipe implements PipeTransform {
   constructor() {
     cacheValidationRules();
+    skipUncheckedFields();
   }
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
