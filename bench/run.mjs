@@ -32,6 +32,7 @@ import {
   REDIS_URL,
   redisVersion,
   ROOT,
+  roundTrips,
   seedMessages,
   startServer,
 } from './lib/server.mjs';
@@ -578,6 +579,8 @@ async function main() {
   // PostgreSQL: row 3+ (its own tables) and rows 4-9.
   const pgDb = await createPgDatabase();
   report.machine.postgres = pgDb.version;
+  report.machine.roundTrips = await roundTrips(pgDb.url, args.mode === 'smoke' ? 200 : 2000);
+  log(`round trips at 1 connection, p50: ${JSON.stringify(report.machine.roundTrips)}`);
   const floor = await startHelper('./nest-floor.mjs', {
     BENCH_UPSTREAM: upstreamUrl,
     BENCH_PG_URL: pgDb.url,

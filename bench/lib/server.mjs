@@ -201,3 +201,40 @@ export async function seedMessages(db, sessionId, count) {
   // As autovacuum would leave the tables, so the measured point does not race its VACUUM/ANALYZE.
   await db.query('VACUUM (ANALYZE) messages, sessions');
 }
+
+/**
+ * What one connection waits for at least, apart from any server: p50 of a Redis script call (the
+ * rate limit's shape) and of a committed PostgreSQL INSERT (a usage record's), each alone and in
+ * sequence, on the bench's Redis and `pgUrl`'s database.
+ */
+export async function roundTrips(pgUrl, count = 2000) {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const db = new pg.Client({ connectionString: pgUrl });
+  await db.connect();
+  await db.query(
+    'CREATE TABLE bench_round_trip (id bigserial PRIMARY KEY, at timestamptz NOT NULL)',
+  );
+  const p50 = async (call) => {
+    for (let i = 0; i < count / 10; i++) await call();
+    const times = [];
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      await call();
+      times.push(performance.now() - t);
+    }
+    return Number(times.sort((a, b) => a - b)[count >> 1].toFixed(3));
+  };
+  try {
+    return {
+      redisMs: await p50(() =>
+        redis.eval("return redis.call('INCR', KEYS[1])", 1, 'openclaw:bench:round-trip'),
+      ),
+      pgCommitMs: await p50(() => db.query('INSERT INTO bench_round_trip (at) VALUES (now())')),
+    };
+  } finally {
+    await db.query('DROP TABLE bench_round_trip');
+    await redis.del('openclaw:bench:round-trip');
+    await db.end();
+    redis.disconnect();
+  }
+}
