@@ -78,7 +78,7 @@ const SKIPPING = Symbol('skipsUncheckedFields');
  * class-validator builds a field's error record (an object, its constraints and children, and
  * three filtered copies of the field's rules) before asking the field's conditions (@IsOptional,
  * @ValidateIf) whether to check it, and drops the empty record at the end. A /v1 body has some
- * forty optional fields and sends two or three: those records were a third of what a /v1 call
+ * forty optional fields and sends two or three: those records were a fifth of what a /v1 call
  * allocated (bench/results/analysis.md). A field whose condition says no is skipped before any of
  * that, with the same outcome: no error for it.
  */

@@ -6,8 +6,8 @@ type Sent = Parameters<Redis['sendCommand']>;
  * A Redis client whose commands issued in one turn of the event loop go out as one write: the
  * first corks the socket and the end of the turn uncorks it. ioredis's auto-pipelining batches
  * the same way but lets one batch at a time be in flight, so a turn's commands also waited for the
- * previous turn's answers; at 50 connections that held requests (and their objects, into the old
- * generation) longer: −5 % CPU per /v1 call, 58 % more `/v1/models` answers a second
+ * previous turn's answers. At 50 connections that held requests, and what they hold, long enough
+ * to reach the old generation: row 4 −3 to −5 % CPU, `/v1/models` 72 % more answers a second
  * (bench/results/analysis.md).
  */
 export class TurnBatchingRedis extends Redis {
