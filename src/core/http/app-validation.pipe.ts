@@ -1,6 +1,7 @@
 import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
-import { validate, ValidationError } from 'class-validator';
+import { getFromContainer, ValidationError, Validator, ValidatorOptions } from 'class-validator';
+import { ValidationExecutor } from 'class-validator/cjs/validation/ValidationExecutor';
 
 import { AppException, FieldError } from '../errors/app.exception';
 import { cacheValidationRules, skipUncheckedFields } from './validation-rules-cache';
@@ -102,7 +103,7 @@ export class AppValidationPipe implements PipeTransform {
     skipUncheckedFields();
   }
 
-  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
     // One field of the body (@Body('x')): the whole body was checked against its DTO already.
     if (metadata.type === 'body' && metadata.data) return value;
     if (metadata.type === 'body') {
@@ -127,18 +128,35 @@ export class AppValidationPipe implements PipeTransform {
   }
 
   /** The value as an instance of its DTO, checked; unknown fields dropped, or refused when `strict`. */
-  private async check(
-    value: object,
-    metatype: ClassConstructor<object>,
-    strict: boolean,
-  ): Promise<unknown> {
+  private check(value: object, metatype: ClassConstructor<object>, strict: boolean): unknown {
     const dto = plainToInstance(metatype, value);
-    const errors = await validate(dto, {
+    const errors = validateNow(dto, {
       whitelist: true,
       forbidNonWhitelisted: strict,
       validationError: { target: false, value: false },
     });
-    if (errors.length > 0) throw exceptionFactory(errors);
-    return dto;
+    if (Array.isArray(errors)) return answer(dto, errors);
+    return errors.then((found) => answer(dto, found));
   }
+}
+
+function answer(dto: object, errors: ValidationError[]): object {
+  if (errors.length > 0) throw exceptionFactory(errors);
+  return dto;
+}
+
+/**
+ * class-validator's `validate`, without its promise when no rule is asynchronous (none is today):
+ * the same executor, the same options and the same errors, with the route's parameter pipes staying
+ * synchronous (param-pipes.ts). A rule that returns a promise still gets it awaited.
+ */
+function validateNow(
+  object: object,
+  options: ValidatorOptions,
+): ValidationError[] | Promise<ValidationError[]> {
+  const executor = new ValidationExecutor(getFromContainer(Validator), options);
+  const errors: ValidationError[] = [];
+  executor.execute(object, undefined as unknown as string, errors);
+  if (executor.awaitingPromises.length === 0) return executor.stripEmptyErrors(errors);
+  return Promise.all(executor.awaitingPromises).then(() => executor.stripEmptyErrors(errors));
 }

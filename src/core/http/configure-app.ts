@@ -4,6 +4,7 @@ import type { Env } from '../env/env';
 import { ShutdownService } from '../shutdown/shutdown.service';
 import { jsonBodyParsing } from './body-parsing';
 import { APP_LOGGER } from './logging';
+import { inlineParamPipes } from './param-pipes';
 import { requestObservers, requestPipeline } from './request-pipeline';
 import { securityHeaders } from './security-headers';
 
@@ -11,6 +12,8 @@ export const API_PREFIX = 'api/v1';
 
 /** HTTP settings shared by main.ts and the e2e tests, so both run the same stack. */
 export function configureApp(app: NestExpressApplication, env: Env): void {
+  // Before the routes are set up (at init), which is when Nest builds their parameter pipes.
+  inlineParamPipes();
   app.disable('x-powered-by');
   // Express would hash every JSON answer (SHA-1) for an ETag that no client of the API revalidates
   // with; the console's static files keep theirs (serve-static sets its own).
