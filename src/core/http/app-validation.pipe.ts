@@ -4,7 +4,11 @@ import { getFromContainer, ValidationError, Validator, ValidatorOptions } from '
 import { ValidationExecutor } from 'class-validator/cjs/validation/ValidationExecutor';
 
 import { AppException, FieldError } from '../errors/app.exception';
-import { cacheValidationRules, skipUncheckedFields } from './validation-rules-cache';
+import {
+  cacheValidationRules,
+  skipUncheckedFields,
+  splitFieldRulesOnce,
+} from './validation-rules-cache';
 
 /**
  * Which failed constraint speaks for a field: presence, then type, then emptiness, then the rest.
@@ -101,6 +105,7 @@ export class AppValidationPipe implements PipeTransform {
   constructor() {
     cacheValidationRules();
     skipUncheckedFields();
+    splitFieldRulesOnce();
   }
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {

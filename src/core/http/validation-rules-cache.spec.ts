@@ -10,9 +10,14 @@ import {
   validate,
   ValidateIf,
   ValidateNested,
+  ValidatePromise,
 } from 'class-validator';
 
-import { cacheValidationRules, skipUncheckedFields } from './validation-rules-cache';
+import {
+  cacheValidationRules,
+  skipUncheckedFields,
+  splitFieldRulesOnce,
+} from './validation-rules-cache';
 
 class Parent {
   @IsString()
@@ -85,9 +90,19 @@ class Outer {
   @ValidateNested()
   @Type(() => Inner)
   inner?: unknown;
+
+  @IsOptional()
+  @ValidatePromise()
+  @IsInt()
+  later?: unknown;
 }
 
-describe('skipUncheckedFields', () => {
+/** No rules at all: class-validator's unknown value. */
+class Bare {
+  x?: unknown;
+}
+
+describe('skipUncheckedFields and splitFieldRulesOnce', () => {
   const cases: object[] = [
     {},
     { id: 'a' },
@@ -98,18 +113,37 @@ describe('skipUncheckedFields', () => {
     { id: 'a', inner: { n: 'x', note: 4 } },
     { id: 'a', inner: { n: 1 } },
     { id: 'a', inner: Object.assign(new Inner(), { n: 2, note: undefined }) },
+    { id: 'a', extra: 1, more: 'x' },
+    { id: 'a', later: Promise.resolve('x') },
+    { id: 'a', later: Promise.resolve(3) },
+    new Bare(),
   ];
-  const outcome = async (value: object) =>
-    validate(Object.assign(new Outer(), value), {
+  const optionSets = [
+    {
       whitelist: true,
       forbidNonWhitelisted: true,
       validationError: { target: false, value: false },
-    });
+    },
+    { whitelist: true },
+    { forbidUnknownValues: false },
+    {},
+  ];
+  const outcomes = () =>
+    Promise.all(
+      optionSets.flatMap((options) =>
+        cases.map((value) =>
+          validate(value instanceof Bare ? value : Object.assign(new Outer(), value), options),
+        ),
+      ),
+    );
 
-  it('gives every object the errors class-validator gave it without the shortcut', async () => {
-    const before = await Promise.all(cases.map(outcome));
-    expect(before.filter((errors) => errors.length > 0).length).toBeGreaterThan(3);
+  it('gives every object the errors class-validator gave it without the shortcuts', async () => {
+    const before = await outcomes();
+    expect(before.filter((errors) => errors.length > 0).length).toBeGreaterThan(20);
     skipUncheckedFields();
-    expect(await Promise.all(cases.map(outcome))).toEqual(before);
+    expect(await outcomes()).toEqual(before);
+    splitFieldRulesOnce();
+    expect(await outcomes()).toEqual(before);
+    expect(await outcomes()).toEqual(before);
   });
 });
