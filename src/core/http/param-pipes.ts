@@ -5,6 +5,8 @@ import {
   RouterExecutionContext,
 } from '@nestjs/core/router/router-execution-context';
 
+import { firstPatch } from './patch-once';
+
 type Param = ParamProperties & { metatype?: unknown };
 type Extract = (req: unknown, res: unknown, next: unknown) => unknown;
 type Metadata = Parameters<PipeTransform['transform']>[1];
@@ -47,9 +49,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function inlineParamPipes(
   context: PipesHost = RouterExecutionContext.prototype as unknown as PipesHost,
 ): void {
-  const marked = context as PipesHost & { [INLINE]?: true };
-  if (marked[INLINE]) return;
-  marked[INLINE] = true;
+  if (!firstPatch(context, INLINE)) return;
   context.createPipesFn = function (this: PipesHost, pipes, params) {
     if (params.length === 0) return null;
     const steps: ParamStep[] = params.map(

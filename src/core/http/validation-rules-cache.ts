@@ -7,6 +7,8 @@ import {
 } from 'class-validator';
 import { ValidationExecutor } from 'class-validator/cjs/validation/ValidationExecutor';
 
+import { firstPatch } from './patch-once';
+
 type Rules = ReturnType<MetadataStorage['getTargetValidationMetadatas']>;
 type Grouped = ReturnType<MetadataStorage['groupByPropertyName']>;
 
@@ -20,9 +22,7 @@ const CACHED = Symbol('rulesCached');
  * whenever a rule is added. Neither caller modifies what it gets back.
  */
 export function cacheValidationRules(storage: MetadataStorage = getMetadataStorage()): void {
-  const marked = storage as MetadataStorage & { [CACHED]?: true };
-  if (marked[CACHED]) return;
-  marked[CACHED] = true;
+  if (!firstPatch(storage, CACHED)) return;
 
   const lookUp = storage.getTargetValidationMetadatas.bind(storage);
   const group = storage.groupByPropertyName.bind(storage);
@@ -86,9 +86,7 @@ const SKIPPING = Symbol('skipsUncheckedFields');
 export function skipUncheckedFields(
   executor: FieldCheck = ValidationExecutor.prototype as unknown as FieldCheck,
 ): void {
-  const marked = executor as FieldCheck & { [SKIPPING]?: true };
-  if (marked[SKIPPING]) return;
-  marked[SKIPPING] = true;
+  if (!firstPatch(executor, SKIPPING)) return;
   const check = executor.performValidations;
   executor.performValidations = function (
     object,
@@ -159,9 +157,7 @@ function fieldRules(grouped: Grouped): FieldRules[] {
 export function splitFieldRulesOnce(
   executor: ObjectCheck = ValidationExecutor.prototype as unknown as ObjectCheck,
 ): void {
-  const marked = executor as ObjectCheck & { [SPLITTING]?: true };
-  if (marked[SPLITTING]) return;
-  marked[SPLITTING] = true;
+  if (!firstPatch(executor, SPLITTING)) return;
   executor.execute = function (this: ObjectCheck, object, targetSchema, errors) {
     const options = this.validatorOptions;
     const rules = this.metadataStorage.getTargetValidationMetadatas(
