@@ -42,12 +42,12 @@ export class OpenAiController {
   }
 
   @Get('models')
-  listModels(): OpenAiModelListDto {
-    return this.openai.listModels();
+  listModels(@CurrentUser() user: Principal): OpenAiModelListDto {
+    return this.openai.listModels(user);
   }
 
   @Get('models/:id')
-  getModel(@Param('id') id: string): OpenAiModelDto {
-    return this.openai.getModel(id);
+  getModel(@CurrentUser() user: Principal, @Param('id') id: string): OpenAiModelDto {
+    return this.openai.getModel(user, id);
   }
 }

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { AppConfigService } from '../app-config/app-config.service';
 import type { CompletionSpec } from '../completions/completion-runner';
 import { CompletionRunner } from '../completions/completion-runner';
-import { assertKeyMayUse } from '../core/auth/key-models';
+import { assertKeyMayUse, keyMayUse } from '../core/auth/key-models';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
@@ -73,12 +73,16 @@ export class OpenAiService {
     this.pingMs = env.get('SSE_PING_INTERVAL_MS');
   }
 
-  listModels(): OpenAiModelListDto {
-    return { object: 'list', data: this.models.list().map((m) => this.toModel(m)) };
+  /** A key limited to some `models` sees only those (the others would be a 403). */
+  listModels(user: Principal): OpenAiModelListDto {
+    const usable = this.models.list().filter((m) => keyMayUse(user, m.id));
+    return { object: 'list', data: usable.map((m) => this.toModel(m)) };
   }
 
-  getModel(id: string): OpenAiModelDto {
-    // resolve() throws the 404 that says why: unknown, or its provider is not configured.
+  getModel(user: Principal, id: string): OpenAiModelDto {
+    // As for a completion: the key's list first, then resolve()'s 404 that says why (unknown, or
+    // its provider is not configured).
+    assertKeyMayUse(user, id);
     this.models.resolve(id);
     return this.toModel(this.models.list().find((m) => m.id === id)!);
   }

@@ -153,6 +153,38 @@ describe('quotas and key limits (SPEC §13)', () => {
       expectError(await chat(user.token, 'no-such-model'), 404, 'MODEL_NOT_FOUND');
       expect((await chat(key, 'echo')).status).toBe(200);
     });
+
+    it('lists only its models, on /api/v1/models and /v1/models; another model by id is a 403', async () => {
+      const user = await createUser(t);
+      const { key } = await createKey(user, { models: ['echo'] });
+      const ids = async (token: string, path: string) => {
+        const res = await t.http().get(path).set('Authorization', `Bearer ${token}`);
+        expect(res.status).toBe(200);
+        return (res.body.data as { id: string }[]).map((m) => m.id).sort();
+      };
+      expect(await ids(key, '/api/v1/models')).toEqual(['echo']);
+      expect(await ids(key, '/v1/models')).toEqual(['echo']);
+      // The user's JWT is not held to the key's list: every usable model, the same on both routes.
+      const all = await ids(user.token, '/api/v1/models');
+      expect(all).toEqual(expect.arrayContaining(['echo', 'gpt-4o']));
+      expect(all.length).toBeGreaterThan(2);
+      expect(await ids(user.token, '/v1/models')).toEqual(all);
+
+      const echo = await t.http().get('/v1/models/echo').set('Authorization', `Bearer ${key}`);
+      expect(echo.status).toBe(200);
+      expect(echo.body.id).toBe('echo');
+      const other = await t.http().get('/v1/models/gpt-4o').set('Authorization', `Bearer ${key}`);
+      expect(other.status).toBe(403);
+      expect(other.body.error).toMatchObject({
+        type: 'permission_error',
+        code: 'model_not_allowed',
+      });
+      const mine = await t
+        .http()
+        .get('/v1/models/gpt-4o')
+        .set('Authorization', `Bearer ${user.token}`);
+      expect(mine.status).toBe(200);
+    });
   });
 
   describe('token quotas', () => {

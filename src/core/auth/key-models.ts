@@ -7,11 +7,16 @@ import type { Principal } from './principal';
  * checked before the model is looked up, so whether it exists elsewhere is not the key's business.
  */
 export function assertKeyMayUse(principal: Principal, model: string): void {
-  if (principal.keyModels && !principal.keyModels.includes(model)) {
+  if (!keyMayUse(principal, model)) {
     throw new AppException(
       ErrorCode.MODEL_NOT_ALLOWED,
       `This API key may not use the model ${model}`,
       { model },
     );
   }
+}
+
+/** Whether the caller's key lets it use `model`: a JWT, or a key without `models`, may use any. */
+export function keyMayUse(principal: Principal, model: string): boolean {
+  return !principal.keyModels || principal.keyModels.includes(model);
 }
