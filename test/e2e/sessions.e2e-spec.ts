@@ -336,6 +336,19 @@ describe('sessions and messages (SPEC §6)', () => {
   });
 
   describe('PATCH /sessions/:id', () => {
+    it('answers a malformed id with 404 before looking at the body (the id comes first)', async () => {
+      expectError(
+        await call('patch', `${SESSIONS}/not-a-uuid`, alice.token, { name: 5 }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      expectError(
+        await call('patch', `${SESSIONS}/${randomUUID()}`, alice.token, { name: 5 }),
+        400,
+        'VALIDATION_ERROR',
+      );
+    });
+
     it('renames the session and moves updated_at', async () => {
       const created = await createSession(alice.token, { name: 'old' });
       await sleep(20);

@@ -130,6 +130,23 @@ describe(inlineParamPipes.name, () => {
     }
   });
 
+  it("runs the parameters in the signature's order, whatever order Nest lists them in", () => {
+    const refuse = (name: string): PipeTransform => ({
+      transform: () => {
+        throw new Error(`refused ${name}`);
+      },
+    });
+    const apply = contexts().inline(
+      [],
+      // As Nest hands them over: the last parameter first.
+      [
+        param(1, RouteParamtypes.BODY, 'body', [refuse('body')]),
+        param(0, RouteParamtypes.PARAM, 'id', [refuse('id')]),
+      ],
+    )!;
+    expect(() => apply([], {}, {}, () => undefined)).toThrow('refused id');
+  });
+
   it('shares one frozen metadata object per parameter, so a pipe cannot change it for the next request', () => {
     const metas: ArgumentMetadata[] = [];
     const apply = contexts().inline(

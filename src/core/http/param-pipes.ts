@@ -52,7 +52,10 @@ export function inlineParamPipes(
   if (!firstPatch(context, INLINE)) return;
   context.createPipesFn = function (this: PipesHost, pipes, params) {
     if (params.length === 0) return null;
-    const steps: ParamStep[] = params.map(
+    // Nest lists them last parameter first (decorators run from the last); the signature's order is
+    // the one a caller can count on: an id before the body answers 404 before any 400 of the body.
+    const inOrder = [...params].sort((a, b) => a.index - b.index);
+    const steps: ParamStep[] = inOrder.map(
       ({ index, extractValue, type, data, metatype, pipes: own }) => ({
         index,
         extract: extractValue as Extract,
