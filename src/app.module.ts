@@ -46,9 +46,9 @@ export class AppModule {
         ShutdownModule,
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
-            ...dataSourceOptions(env),
             autoLoadEntities: true,
             retryAttempts: 0,
+            ...dataSourceOptions(env),
           }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();

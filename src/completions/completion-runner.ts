@@ -224,7 +224,7 @@ export class CompletionRunner {
   }
 
   private requestOf(spec: CompletionSpec): ChatRequest {
-    return { ...spec.request, signal: spec.clientGone, shutdown: this.shutdown.deadline };
+    return { signal: spec.clientGone, shutdown: this.shutdown.deadline, ...spec.request };
   }
 
   /** The client left or the shutdown deadline passed. */

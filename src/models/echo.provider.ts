@@ -114,7 +114,7 @@ export class EchoProvider implements ModelProvider {
       finish: string | null = null,
       logprobs: unknown = null,
     ) =>
-      `data: ${JSON.stringify({ ...base, choices: [{ index, delta, logprobs, finish_reason: finish }] })}\n\n`;
+      `data: ${JSON.stringify(Object.assign({}, base, { choices: [{ index, delta, logprobs, finish_reason: finish }] }))}\n\n`;
     async function* frames(): AsyncGenerator<string> {
       for (let index = 0; index < n; index++) {
         const call = index === 0 ? answer.toolCall : freshCall(answer.toolCall);
@@ -157,7 +157,7 @@ export class EchoProvider implements ModelProvider {
       state.finishReason = answer.finishReason;
       state.complete = true;
       if (req.wire!.includeUsage)
-        yield `data: ${JSON.stringify({ ...base, choices: [], usage: toWireUsage(usage) })}\n\n`;
+        yield `data: ${JSON.stringify(Object.assign({}, base, { choices: [], usage: toWireUsage(usage) }))}\n\n`;
     }
     return chatStream(frames(), state);
   }
@@ -175,7 +175,9 @@ function logprobsOf(req: ChatRequest, content: string | null) {
 
 /** Each choice's tool call has its own id, as OpenAI's do. */
 function freshCall(call: EchoAnswer['toolCall']): EchoAnswer['toolCall'] {
-  return call && { ...call, id: `call_${randomUUID().replace(/-/g, '').slice(0, 24)}` };
+  return (
+    call && Object.assign({}, call, { id: `call_${randomUUID().replace(/-/g, '').slice(0, 24)}` })
+  );
 }
 
 function toWireUsage(usage: { input: number; output: number }) {

@@ -155,8 +155,8 @@ export class OpenAICompatibleProvider implements ModelProvider {
       'user-agent': 'openclaw-server',
     };
     if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
-    this.jsonHeaders = { ...headers, accept: 'application/json' };
-    this.streamHeaders = { ...headers, accept: 'text/event-stream' };
+    this.jsonHeaders = { accept: 'application/json', ...headers };
+    this.streamHeaders = { accept: 'text/event-stream', ...headers };
   }
 
   get name(): string {
@@ -216,10 +216,13 @@ export class OpenAICompatibleProvider implements ModelProvider {
     );
   }
 
-  /** The caller's OpenAI fields as they are, with our model id, limits and the messages. */
+  /**
+   * Our model id, limits and the messages, with the caller's other OpenAI fields as they are (the
+   * options name none of ours: openai.service's PASSED_ON). They go last, as a spread that opens an
+   * object is slow on Node 20 (spreadChecks() in eslint.config.mjs).
+   */
   private bodyOf(req: ChatRequest, stream: boolean): Record<string, unknown> {
     return {
-      ...req.options,
       model: req.model,
       messages: req.wire ? req.wire.messages : req.messages,
       temperature: req.temperature,
@@ -227,6 +230,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
       stream,
       // Always asked for, so the usage is the provider's; a wire stream relays it only when its caller asked too.
       ...(stream ? { stream_options: { include_usage: true } } : {}),
+      ...req.options,
     };
   }
 

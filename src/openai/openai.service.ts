@@ -99,7 +99,7 @@ export class OpenAiService {
     await call.settle(false);
     const { body, usage } = call.result;
     // A provider that sent no usage gets ours, so OpenAI's clients always find it.
-    return body!.usage ? body! : { ...body!, usage: toUsage(usage) };
+    return body!.usage ? body! : Object.assign({}, body!, { usage: toUsage(usage) });
   }
 
   /**

@@ -115,8 +115,8 @@ export class SessionTurnsService {
         if (last === null) throw new AppException(ErrorCode.SESSION_NOT_FOUND);
       }
       const messages = [
-        { ...question, seq: last - 1 },
-        { ...answer, seq: last },
+        { seq: last - 1, ...question },
+        { seq: last, ...answer },
       ];
       await this.repo.insertMessages(tx, messages);
       if (turn.record) await this.usage.insert(turn.record, tx);
@@ -136,12 +136,17 @@ export class SessionTurnsService {
   }
 }
 
-/** The user's message and the reply, with fresh ids. */
+/**
+ * The user's message and the reply, with fresh ids. Written out in full: a shared part spread into
+ * each took 2 % of a turn's CPU on Node 20 (see spreadChecks() in eslint.config.mjs).
+ */
 function turnMessages(turn: TurnToStore, now: Date): [TurnMessage, TurnMessage] {
-  const shared = { sessionId: turn.session.id, model: turn.model, createdAt: now };
+  const { session, model } = turn;
   return [
     {
-      ...shared,
+      sessionId: session.id,
+      model,
+      createdAt: now,
       id: randomUUID(),
       role: 'user',
       content: turn.prompt,
@@ -149,7 +154,9 @@ function turnMessages(turn: TurnToStore, now: Date): [TurnMessage, TurnMessage] 
       status: 'complete',
     },
     {
-      ...shared,
+      sessionId: session.id,
+      model,
+      createdAt: now,
       id: randomUUID(),
       role: 'assistant',
       content: turn.reply,

@@ -212,7 +212,7 @@ export class SkillRunsService implements OnModuleDestroy {
       durationMs: result.durationMs,
       finishedAt: new Date(),
     };
-    const finished: SkillRunEntity = { ...run, ...changes };
+    const finished: SkillRunEntity = Object.assign({}, run, changes);
     const type = finishedEvent(finished);
     const audience = { userId: run.userId };
     // Only a run still running: the reconciler may have ended it meanwhile, and its end stands.

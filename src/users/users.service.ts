@@ -73,7 +73,7 @@ export class UsersService {
 
   async findByEmail(email: string): Promise<UserLogin | null> {
     const user = await this.repo.findByEmail(normalizeEmail(email));
-    return user && { ...toAccount(user), passwordHash: user.passwordHash };
+    return user && { passwordHash: user.passwordHash, ...toAccount(user) };
   }
 
   async create(dto: CreateUserDto): Promise<UserResponseDto> {

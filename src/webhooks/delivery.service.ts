@@ -79,7 +79,11 @@ export class DeliveryService {
           : 'the webhook is disabled',
         responseBody: null,
       };
-      await this.record({ ...delivery, maxAttempts: delivery.attempts }, webhook.userId, off);
+      await this.record(
+        Object.assign({}, delivery, { maxAttempts: delivery.attempts }),
+        webhook.userId,
+        off,
+      );
       return;
     }
     await this.record(delivery, webhook.userId, await this.send(webhook, event));
@@ -97,7 +101,11 @@ export class DeliveryService {
     delivery: WebhookDeliveryEntity,
   ) {
     const result = await this.send(webhook, event);
-    await this.record({ ...delivery, attempts: 1, maxAttempts: 1 }, webhook.userId, result);
+    await this.record(
+      Object.assign({}, delivery, { attempts: 1, maxAttempts: 1 }),
+      webhook.userId,
+      result,
+    );
     return result;
   }
 

@@ -85,8 +85,8 @@ export class WebhookSender implements OnApplicationShutdown {
   async send(opts: SendOptions): Promise<SendResult> {
     const started = Date.now();
     const done = (r: Omit<SendResult, 'durationMs'>): SendResult => ({
-      ...r,
       durationMs: Date.now() - started,
+      ...r,
     });
     let target: ResolvedTarget;
     try {

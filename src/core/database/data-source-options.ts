@@ -21,18 +21,17 @@ export function dataSourceOptions(env: Env): DataSourceOptions {
   };
   if (env.database.type === 'postgres') {
     return {
-      ...common,
       type: 'postgres',
       url: env.database.url,
       migrations: POSTGRES_MIGRATIONS,
       connectTimeoutMS: 5000,
       // Node runs queries from one thread: a few connections per core keep PostgreSQL busy.
       extra: { max: env.DB_POOL_SIZE },
+      ...common,
     };
   }
   if (env.database.path !== ':memory:') mkdirSync(dirname(env.database.path), { recursive: true });
   return {
-    ...common,
     type: 'better-sqlite3',
     database: env.database.path,
     migrations: SQLITE_MIGRATIONS,
@@ -40,5 +39,6 @@ export function dataSourceOptions(env: Env): DataSourceOptions {
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('busy_timeout = 5000');
     },
+    ...common,
   };
 }

@@ -133,7 +133,7 @@ export const ERROR_MODELS = [ErrorEnvelopeDto, OpenAiErrorEnvelopeDto];
  * headers each answer carries. Responses a controller declared are kept; they only gain headers.
  */
 export function completeOperations(document: OpenAPIObject): OpenAPIObject {
-  document.components = { ...document.components, headers: { ...HEADERS } };
+  document.components = Object.assign({}, document.components, { headers: { ...HEADERS } });
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const op = item[method] as (OperationObject & Record<string, unknown>) | undefined;
@@ -181,6 +181,6 @@ function completeOperation(op: OperationObject & Record<string, unknown>, openAi
       names.push(...RATE_LIMIT_HEADERS);
     if (status === '429') names.push('Retry-After');
     res.description ||= STATUS_CODES[status] ?? '';
-    res.headers = { ...headerRefs(names), ...res.headers };
+    res.headers = Object.assign(headerRefs(names), res.headers);
   }
 }

@@ -45,7 +45,7 @@ export class JobProducer {
       jobs.map((job) => ({
         name,
         data: job.data,
-        opts: { ...options, jobId: job.id, delay: delayMs },
+        opts: { jobId: job.id, delay: delayMs, ...options },
       })) as Parameters<typeof target.addBulk>[0],
     );
     await withTimeout(adding, this.timeoutMs, `Enqueueing ${queue} jobs`);

@@ -19,7 +19,7 @@ function fromUrl(redisUrl: string): RedisOptions {
 
 /** For Workers and QueueEvents: BullMQ needs their commands to wait out an outage (`maxRetriesPerRequest: null`). */
 export function bullConnection(redisUrl: string): RedisOptions {
-  return { ...fromUrl(redisUrl), maxRetriesPerRequest: null };
+  return { maxRetriesPerRequest: null, ...fromUrl(redisUrl) };
 }
 
 /**
@@ -29,10 +29,10 @@ export function bullConnection(redisUrl: string): RedisOptions {
  */
 export function producerConnection(redisUrl: string, commandTimeoutMs: number): RedisOptions {
   return {
-    ...fromUrl(redisUrl),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
+    ...fromUrl(redisUrl),
   };
 }
 

@@ -84,7 +84,7 @@ async function checkDatabase(env: Env): Promise<void> {
  */
 async function checkSchema(env: Env): Promise<void> {
   if (env.DB_MIGRATE) return;
-  const ds = new DataSource({ ...dataSourceOptions(env), migrationsRun: false });
+  const ds = new DataSource(Object.assign({}, dataSourceOptions(env), { migrationsRun: false }));
   let pending: boolean;
   try {
     await ds.initialize();
