@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Agent } from 'undici';
 
+import { keyMayUse } from '../core/auth/key-models';
+import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -117,6 +119,13 @@ export class ModelRegistry implements OnApplicationShutdown {
 
   list(): ModelInfo[] {
     return this.usable;
+  }
+
+  /** The usable models this caller may use: a key limited to some `models` sees only those. */
+  listFor(principal: Principal): ModelInfo[] {
+    return principal.keyModels
+      ? this.usable.filter((m) => keyMayUse(principal, m.id))
+      : this.usable;
   }
 
   isConfigured(id: string): boolean {

@@ -1,7 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 
 import { CurrentUser } from '../core/auth/current-user.decorator';
-import { keyMayUse } from '../core/auth/key-models';
 import type { Principal } from '../core/auth/principal';
 import type { ModelListDto } from './dto/model-response.dto';
 import { ModelRegistry } from './model-registry.service';
@@ -10,9 +9,9 @@ import { ModelRegistry } from './model-registry.service';
 export class ModelsController {
   constructor(private readonly registry: ModelRegistry) {}
 
-  /** The models usable now by this caller: a key limited to some `models` sees only those. */
+  /** The models usable now by this caller (ModelRegistry.listFor). */
   @Get()
   list(@CurrentUser() user: Principal): ModelListDto {
-    return { data: this.registry.list().filter((m) => keyMayUse(user, m.id)) };
+    return { data: this.registry.listFor(user) };
   }
 }

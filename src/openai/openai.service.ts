@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { AppConfigService } from '../app-config/app-config.service';
 import type { CompletionSpec } from '../completions/completion-runner';
 import { CompletionRunner } from '../completions/completion-runner';
-import { assertKeyMayUse, keyMayUse } from '../core/auth/key-models';
+import { assertKeyMayUse } from '../core/auth/key-models';
 import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
@@ -73,10 +73,9 @@ export class OpenAiService {
     this.pingMs = env.get('SSE_PING_INTERVAL_MS');
   }
 
-  /** A key limited to some `models` sees only those (the others would be a 403). */
+  /** As `GET /api/v1/models`: a key limited to some `models` sees only those (the others would be a 403). */
   listModels(user: Principal): OpenAiModelListDto {
-    const usable = this.models.list().filter((m) => keyMayUse(user, m.id));
-    return { object: 'list', data: usable.map((m) => this.toModel(m)) };
+    return { object: 'list', data: this.models.listFor(user).map((m) => this.toModel(m)) };
   }
 
   getModel(user: Principal, id: string): OpenAiModelDto {
