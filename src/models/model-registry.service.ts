@@ -45,8 +45,17 @@ export class ModelRegistry implements OnApplicationShutdown {
   private readonly providers = new Map<string, ModelProvider>();
   private readonly usable: ModelInfo[] = [];
   private readonly prices = new Map<string, ModelPrice>();
-  /** One keep-alive pool per upstream origin, shared by every provider. */
-  private readonly agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
+  /**
+   * One keep-alive pool per upstream origin, shared by every provider. UPSTREAM_TIMEOUT_MS is the
+   * one timeout (the providers' Deadline, renewed by each chunk of a stream): undici's own header
+   * and body timeouts (300 s) would cut a longer configured one.
+   */
+  private readonly agent = new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
 
   constructor(env: EnvService) {
     const policy = {
