@@ -50,7 +50,7 @@ function dialectChecks() {
  * property or another spread gets new hidden classes, allocated in the old generation, every time
  * (~0.5 µs a property, and old-generation garbage that only a full collection frees; Node 22 does
  * not). Write the properties first, `{ b, ...a }`, or `Object.assign({}, a, { b })` when `a` must
- * not override `b`. bench/results/analysis.md has the measurement.
+ * not override `b`. `node bench/spread.mjs` measures it (bench/results/analysis.md).
  */
 function spreadChecks() {
   return [
