@@ -130,11 +130,9 @@ export class ModelRegistry implements OnApplicationShutdown {
     return this.usable;
   }
 
-  /** The usable models this caller may use: a key limited to some `models` sees only those. */
+  /** The usable models that this caller may use: a key limited to some `models` sees only those. */
   listFor(principal: Principal): ModelInfo[] {
-    return principal.keyModels
-      ? this.usable.filter((m) => keyMayUse(principal, m.id))
-      : this.usable;
+    return this.usable.filter((m) => keyMayUse(principal, m.id));
   }
 
   isConfigured(id: string): boolean {
