@@ -1,5 +1,6 @@
-import { echoAnswer, echoLogprobs } from './echo-agent';
+import { echoAnswer, echoLogprobs, reply } from './echo-agent';
 import type { ChatRequest } from './provider.types';
+import { countTokens } from './tokenizer';
 
 const TOOLS = [
   { type: 'function', function: { name: 'first', parameters: {} } },
@@ -73,5 +74,34 @@ describe('echoLogprobs', () => {
       expect(Buffer.from(t.bytes).toString()).toBe(t.token);
       expect(t.top_logprobs).toEqual([{ token: t.token, logprob: 0, bytes: t.bytes }]);
     }
+  });
+});
+
+describe('reply', () => {
+  const limited = (maxTokens?: number): ChatRequest => ({ ...request([user]), maxTokens });
+
+  it('keeps a text within the limit whole, with stop', () => {
+    expect(reply(limited(), 'one two three')).toEqual({
+      content: 'one two three',
+      finishReason: 'stop',
+    });
+    expect(reply(limited(3), 'one two three')).toEqual({
+      content: 'one two three',
+      finishReason: 'stop',
+    });
+  });
+
+  it('cuts a longer text at the limit, with length', () => {
+    expect(reply(limited(2), 'one two three')).toEqual({
+      content: 'one two',
+      finishReason: 'length',
+    });
+    expect(countTokens(reply(limited(5), 'word '.repeat(50)).content)).toBe(5);
+  });
+
+  it('cuts on a whole character, never inside one', () => {
+    // 龘 is two tokens and 龘𝕏 five: four tokens hold only 龘.
+    expect(reply(limited(4), '龘𝕏𝕐ꙮ')).toEqual({ content: '龘', finishReason: 'length' });
+    expect(reply(limited(1), '龘𝕏')).toEqual({ content: '', finishReason: 'length' });
   });
 });

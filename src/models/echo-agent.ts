@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
 import type { ChatRequest } from './provider.types';
-import { tokenizer } from './tokenizer';
+import { firstTokens, tokenizer } from './tokenizer';
 import { textOfContent } from './wire';
 
 /** One of echo's answers to a wire call: text, or a call of one tool. */
 export interface EchoAnswer {
   content: string | null;
   toolCall?: { id: string; type: 'function'; function: { name: string; arguments: string } };
-  finishReason: 'stop' | 'tool_calls';
+  finishReason: 'stop' | 'length' | 'tool_calls';
 }
 
 interface WireMessage {
@@ -36,13 +36,14 @@ function toolToCall(options: Record<string, unknown>): string | undefined {
 /**
  * What the offline `echo` model answers an agent (SPEC §10): after a user message and with `tools`,
  * a call of the first tool (or the one `tool_choice` names) with `{}`; after a `tool` message, that
- * message's content; in JSON modes `{"echo": "<message>"}`; else the user's message.
+ * message's content; in JSON modes `{"echo": "<message>"}`; else the user's message. A text answer
+ * stops at the call's `max_tokens` with `length`.
  */
 export function echoAnswer(req: ChatRequest, lastUserText: string): EchoAnswer {
   const messages = req.wire!.messages as WireMessage[];
   const last = messages[messages.length - 1];
   const options = req.options ?? {};
-  if (last?.role === 'tool') return { content: textOfContent(last.content), finishReason: 'stop' };
+  if (last?.role === 'tool') return reply(req, textOfContent(last.content));
   const tool = last?.role === 'user' ? toolToCall(options) : undefined;
   if (tool) {
     const id = `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
@@ -54,8 +55,16 @@ export function echoAnswer(req: ChatRequest, lastUserText: string): EchoAnswer {
   }
   const format = (options.response_format as { type?: unknown } | undefined)?.type;
   if (format === 'json_object' || format === 'json_schema')
-    return { content: JSON.stringify({ echo: lastUserText }), finishReason: 'stop' };
-  return { content: lastUserText, finishReason: 'stop' };
+    return reply(req, JSON.stringify({ echo: lastUserText }));
+  return reply(req, lastUserText);
+}
+
+/** A text answer, cut at the call's token limit as a real model stops there (`length`). */
+export function reply(req: ChatRequest, text: string): EchoAnswer & { content: string } {
+  const cut = firstTokens(text, req.maxTokens);
+  return cut === undefined
+    ? { content: text, finishReason: 'stop' }
+    : { content: cut, finishReason: 'length' };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { EchoAnswer, echoAnswer, echoLogprobs } from './echo-agent';
+import { EchoAnswer, echoAnswer, echoLogprobs, reply } from './echo-agent';
 import {
   ChatCompletion,
   ChatRequest,
@@ -28,22 +28,23 @@ function lastUserMessage(req: ChatRequest): string {
   return '';
 }
 
-/** Offline model: replies with the user's message, streamed word by word. */
+/** Offline model: replies with the user's message (up to `max_tokens`), streamed word by word. */
 export class EchoProvider implements ModelProvider {
   readonly name = 'echo';
 
   async complete(req: ChatRequest): Promise<ChatCompletion> {
     if (req.wire) return this.completeWire(req);
-    const content = lastUserMessage(req);
+    const { content, finishReason } = reply(req, lastUserMessage(req));
     return {
       content,
+      finishReason,
       usage: { input: countPromptTokens(req.messages), output: countTokens(content) },
     };
   }
 
   async stream(req: ChatRequest): Promise<ChatStream> {
     if (req.wire) return this.streamWire(req);
-    const content = lastUserMessage(req);
+    const { content, finishReason } = reply(req, lastUserMessage(req));
     const words = content.match(WORDS) ?? [];
     const state: StreamState = { usage: undefined, complete: false };
     async function* chunks(): AsyncGenerator<string> {
@@ -52,6 +53,7 @@ export class EchoProvider implements ModelProvider {
         yield word;
       }
       state.usage = { input: countPromptTokens(req.messages), output: countTokens(content) };
+      state.finishReason = finishReason;
       state.complete = true;
     }
     return chatStream(chunks(), state);

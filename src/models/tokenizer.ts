@@ -26,3 +26,22 @@ export function countPromptTokens(messages: ChatMessage[]): number {
   for (const m of messages) sum += PER_MESSAGE_OVERHEAD + countTokens(m.content);
   return sum;
 }
+
+/**
+ * The longest start of `text` that fits in `limit` tokens, or undefined when all of it fits. It ends
+ * on a whole character: decoding a cut list of token ids can leave half of one.
+ */
+export function firstTokens(text: string, limit: number | undefined): string | undefined {
+  // A byte-level tokenizer never makes more tokens than the text has bytes.
+  if (limit === undefined || Buffer.byteLength(text) <= limit) return undefined;
+  if (countTokens(text) <= limit) return undefined;
+  const chars = Array.from(text);
+  let fits = 0;
+  let over = chars.length;
+  while (over - fits > 1) {
+    const mid = (fits + over) >>> 1;
+    if (countTokens(chars.slice(0, mid).join('')) <= limit) fits = mid;
+    else over = mid;
+  }
+  return chars.slice(0, fits).join('');
+}

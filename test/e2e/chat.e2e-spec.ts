@@ -97,6 +97,34 @@ describe('POST /chat with the echo model and no provider configured (SPEC §5, �
     expect(Number.isInteger(res.body.tokens.output)).toBe(true);
   });
 
+  it("stops echo's reply at the config's max_tokens, plain and streamed, and stores what it said", async () => {
+    const admin = { Authorization: `Bearer ${t.adminToken}` };
+    const before = (await t.http().get('/api/v1/config').set(admin).expect(200)).body.max_tokens;
+    await t.http().patch('/api/v1/config').set(admin).send({ max_tokens: 3 }).expect(200);
+    try {
+      const res = await chat(user.token, { message: 'one two three four five' });
+      expect(res.status).toBe(200);
+      expect(res.body.response).toBe('one two three');
+      expect(res.body.tokens.output).toBe(3);
+      const [, assistant] = await messages(user.token, res.body.session_id);
+      expect(assistant).toMatchObject({ content: 'one two three', tokens: 3, status: 'complete' });
+
+      const streamed = await t
+        .http()
+        .post('/api/v1/chat/stream')
+        .set('Authorization', `Bearer ${user.token}`)
+        .send({ message: 'six seven eight nine' });
+      expect(streamed.status).toBe(200);
+      const words = streamed.text
+        .split('\n\n')
+        .filter((block) => block.startsWith('data: {'))
+        .map((block) => (JSON.parse(block.slice(6)) as { text: string }).text);
+      expect(words.join('')).toBe('six seven eight');
+    } finally {
+      await t.http().patch('/api/v1/config').set(admin).send({ max_tokens: before }).expect(200);
+    }
+  });
+
   it('opens a new session named after the first 50 characters of the message', async () => {
     const message =
       'Summarise the history of the Silk Road 丝绸之路🐫 and the goods that travelled along it';

@@ -176,6 +176,46 @@ describe('OpenAI-compatible endpoint (SPEC §10)', () => {
     expect(chunks.at(-1).choices[0].finish_reason).toBe('stop');
   });
 
+  it('stops the echo model at max_tokens with finish_reason length, plain and streamed', async () => {
+    const messages = [{ role: 'user' as const, content: 'one two three four five six seven' }];
+    const plain = await client.chat.completions.create({ model: 'echo', messages, max_tokens: 3 });
+    expect(plain.choices[0].message.content).toBe('one two three');
+    expect(plain.choices[0].finish_reason).toBe('length');
+    expect(plain.usage?.completion_tokens).toBe(3);
+
+    const stream = await client.chat.completions.create({
+      model: 'echo',
+      messages,
+      max_completion_tokens: 2,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    const finishes: (string | null)[] = [];
+    let completion: number | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.choices[0]) finishes.push(chunk.choices[0].finish_reason);
+      completion ??= chunk.usage?.completion_tokens;
+    }
+    expect(text).toBe('one two');
+    expect(finishes.at(-1)).toBe('length');
+    expect(completion).toBe(2);
+
+    // A cut ends on a whole character, never inside one.
+    const cjk = await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: '龘𝕏𝕐ꙮ' }],
+      max_tokens: 4,
+    });
+    expect(cjk.choices[0].message.content).toBe('龘');
+    expect(cjk.choices[0].finish_reason).toBe('length');
+
+    const whole = await client.chat.completions.create({ model: 'echo', messages, max_tokens: 7 });
+    expect(whole.choices[0].message.content).toBe(messages[0].content);
+    expect(whole.choices[0].finish_reason).toBe('stop');
+  });
+
   it('a provider failing mid-stream surfaces as an error the openai client raises', async () => {
     llm.behave({ chunks: ['one ', 'two ', 'three'], dropAfterChunks: 2 });
     const stream = await client.chat.completions.create({
