@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { ChatRequest } from './provider.types';
-import { firstTokens, tokenizer } from './tokenizer';
+import { encodeText, firstTokens, tokenizer } from './tokenizer';
 import { textOfContent } from './wire';
 
 /** One of echo's answers to a wire call: text, or a call of one tool. */
@@ -72,9 +72,9 @@ export function reply(req: ChatRequest, text: string): EchoAnswer & { content: s
  * and no other candidate among the `top_logprobs`.
  */
 export function echoLogprobs(text: string, top: number) {
-  const { encode, decode } = tokenizer();
+  const { decode } = tokenizer();
   return {
-    content: encode(text).map((id) => {
+    content: encodeText(text).map((id) => {
       const token = decode([id]);
       const bytes = [...Buffer.from(token)];
       return {

@@ -17,8 +17,19 @@ export function tokenizer(): Tokenizer {
   return (loaded ??= require('gpt-tokenizer') as Tokenizer);
 }
 
+/**
+ * Special tokens (`<|endoftext|>`, …) in a caller's text are text: counted as a provider reads them,
+ * never an error (gpt-tokenizer's default refuses them).
+ */
+const ORDINARY = { disallowedSpecial: new Set<string>() };
+
+/** The token ids of `text`, read as ordinary text. */
+export function encodeText(text: string): number[] {
+  return tokenizer().encode(text, ORDINARY);
+}
+
 export function countTokens(text: string): number {
-  return text.length === 0 ? 0 : tokenizer().encode(text).length;
+  return text.length === 0 ? 0 : encodeText(text).length;
 }
 
 export function countPromptTokens(messages: ChatMessage[]): number {

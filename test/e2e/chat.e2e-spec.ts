@@ -125,6 +125,33 @@ describe('POST /chat with the echo model and no provider configured (SPEC §5, �
     }
   });
 
+  it('takes the names of special tokens as text, plain, streamed and on /v1', async () => {
+    const message = 'hi <|endoftext|> and <|im_start|>';
+    const res = await chat(user.token, { message });
+    expect(res.status).toBe(200);
+    expect(res.body.response).toBe(message);
+    expect(res.body.tokens.output).toBeGreaterThan(5);
+
+    const streamed = await t
+      .http()
+      .post('/api/v1/chat/stream')
+      .set('Authorization', `Bearer ${user.token}`)
+      .send({ message });
+    expect(streamed.status).toBe(200);
+    expect(streamed.text).toContain('event: usage');
+    expect(streamed.text.endsWith('data: [DONE]\n\n')).toBe(true);
+
+    const wire = await t
+      .http()
+      .post('/v1/chat/completions')
+      .set('Authorization', `Bearer ${user.token}`)
+      .send({ model: 'echo', messages: [{ role: 'user', content: message }], logprobs: true });
+    expect(wire.status).toBe(200);
+    expect(wire.body.choices[0].message.content).toBe(message);
+    const tokens = wire.body.choices[0].logprobs.content.map((p: { token: string }) => p.token);
+    expect(tokens.join('')).toBe(message);
+  });
+
   it('opens a new session named after the first 50 characters of the message', async () => {
     const message =
       'Summarise the history of the Silk Road 丝绸之路🐫 and the goods that travelled along it';

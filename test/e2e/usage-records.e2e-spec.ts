@@ -327,6 +327,8 @@ describe('usage records: one per provider call (SPEC §13)', () => {
   it.each(['/v1/chat/completions', '/api/v1/chat/stream'])(
     'records a stream on %s that the client cut as incomplete, with the tokens streamed',
     async (path) => {
+      // A special token's name in the prompt is text to count, as a provider reads it.
+      const PROMPT = 'count <|endoftext|>';
       const u = await caller();
       llm.behave({
         chunks: ['one ', 'two ', 'three ', 'four ', 'five ', 'six '],
@@ -335,8 +337,8 @@ describe('usage records: one per provider call (SPEC §13)', () => {
       });
       const body =
         path === '/v1/chat/completions'
-          ? { model: 'gpt-4o', messages: [{ role: 'user', content: 'count' }], stream: true }
-          : { message: 'count', model: 'gpt-4o' };
+          ? { model: 'gpt-4o', messages: [{ role: 'user', content: PROMPT }], stream: true }
+          : { message: PROMPT, model: 'gpt-4o' };
       const pending = startPost(`${serverUrl(t.app.getHttpServer())}${path}`, body, {
         Authorization: `Bearer ${u.key}`,
       });
