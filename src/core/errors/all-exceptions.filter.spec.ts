@@ -1,7 +1,12 @@
-import { BadRequestException, ForbiddenException, NotFoundException } from '@nestjs/common';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { BadRequestException, ForbiddenException, Logger, NotFoundException } from '@nestjs/common';
+import express from 'express';
 import { QueryFailedError } from 'typeorm';
 
-import { toAppException } from './all-exceptions.filter';
+import { sendError, toAppException } from './all-exceptions.filter';
 import { AppException } from './app.exception';
 import { ERROR_CODES, ErrorCode } from './error-code';
 
@@ -51,5 +56,54 @@ describe('ERROR_CODES', () => {
       expect(ERROR_CODES[code].status).toBeGreaterThanOrEqual(400);
       expect(ERROR_CODES[code].message.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe(sendError.name, () => {
+  let server: Server;
+  let base: string;
+  const logger = { warn: jest.fn(), error: jest.fn() } as unknown as Logger;
+
+  beforeAll(async () => {
+    const app = express();
+    // A stream that opened, sent a chunk, then met an error nothing caught.
+    app.post(['/api/v1/chat/stream', '/v1/chat/completions', '/plain'], (req, res) => {
+      if (req.path !== '/plain') {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8' });
+        res.write('data: {"text":"a"}\n\n');
+      } else {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"partial":');
+      }
+      sendError(new Error('boom'), req, res, logger);
+    });
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((done) => server.close(done)));
+
+  it('ends a stream with its error event and [DONE], never cut off', async () => {
+    const text = await (await fetch(`${base}/api/v1/chat/stream`, { method: 'POST' })).text();
+    expect(text).toBe(
+      'data: {"text":"a"}\n\n' +
+        'event: error\ndata: {"error":{"code":"INTERNAL_ERROR","message":"Internal server error","details":{}}}\n\n' +
+        'data: [DONE]\n\n',
+    );
+    expect(text).not.toContain('boom');
+  });
+
+  it("ends a /v1 stream with an error frame in OpenAI's shape and [DONE]", async () => {
+    const text = await (await fetch(`${base}/v1/chat/completions`, { method: 'POST' })).text();
+    const frames = text.split('\n\n').filter(Boolean);
+    expect(frames).toHaveLength(3);
+    expect(JSON.parse(frames[1].slice('data: '.length))).toEqual({
+      error: expect.objectContaining({ type: 'server_error', code: 'internal_error' }),
+    });
+    expect(frames[2]).toBe('data: [DONE]');
+  });
+
+  it('only ends an answer that is no stream', async () => {
+    expect(await (await fetch(`${base}/plain`, { method: 'POST' })).text()).toBe('{"partial":');
   });
 });

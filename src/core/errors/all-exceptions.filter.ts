@@ -114,7 +114,7 @@ export function sendError(exception: unknown, req: Request, res: Response, logge
   // The request log line names the code the caller got (see core/http/logging.ts).
   res.locals.errCode = error.code;
   if (res.headersSent) {
-    res.end();
+    endStream(error, req, res);
     return;
   }
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
@@ -131,4 +131,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     sendError(exception, http.getRequest<Request>(), http.getResponse<Response>(), this.logger);
   }
+}
+
+/**
+ * An error after a stream opened: a stream promises its errors as an event and `data: [DONE]` last
+ * (SPEC §6; on /v1 a `data: {"error": …}` frame, which OpenAI's clients raise), also for an error
+ * that nothing before this caught.
+ */
+function endStream(error: AppException, req: Request, res: Response): void {
+  const type = res.getHeader('Content-Type');
+  if (!res.writableEnded && typeof type === 'string' && type.startsWith('text/event-stream')) {
+    res.write(
+      OPENAI_PATH.test(req.path)
+        ? `data: ${JSON.stringify(toOpenAiError(error))}\n\n`
+        : `event: error\ndata: ${JSON.stringify(error.toBody())}\n\n`,
+    );
+    res.write('data: [DONE]\n\n');
+  }
+  res.end();
 }

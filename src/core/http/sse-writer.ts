@@ -27,7 +27,11 @@ export class SseWriter {
       ...headers,
     });
     this.res.flushHeaders();
-    this.ping = setInterval(() => this.write(': ping\n\n'), pingMs);
+    // A stream ended by something else (the exception filter, a destroyed socket) stops its own ping.
+    this.ping = setInterval(() => {
+      if (this.res.writableEnded || this.res.destroyed) clearInterval(this.ping);
+      else this.res.write(': ping\n\n');
+    }, pingMs);
     this.ping.unref();
   }
 
