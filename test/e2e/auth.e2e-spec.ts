@@ -81,6 +81,18 @@ describe('auth (SPEC §4)', () => {
       expect(fields).toEqual(expect.arrayContaining(['email', 'password']));
     });
 
+    it('refuses half of a surrogate pair with 400, as any invalid e-mail', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: 'a\ud800@example.com', password: 'whatever-it-is' });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_ERROR');
+      expect(res.body.error.details.fields).toEqual([
+        { field: 'email', message: expect.stringMatching(/valid Unicode/) },
+      ]);
+    });
+
     it('answers a disabled user with 403 FORBIDDEN', async () => {
       const victim = await createUser(t);
       await t

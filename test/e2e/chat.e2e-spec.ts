@@ -125,6 +125,25 @@ describe('POST /chat with the echo model and no provider configured (SPEC ยง5, ย
     }
   });
 
+  it('refuses half of a surrogate pair with 400 and stores nothing, on every route', async () => {
+    const before = await stored();
+    const half = 'broken \ud83d here';
+    for (const [path, body, field] of [
+      [CHAT, { message: half }, 'message'],
+      ['/api/v1/chat/stream', { message: half }, 'message'],
+      [
+        '/v1/chat/completions',
+        { model: 'echo', messages: [{ role: 'user', content: half }] },
+        'messages.0.content',
+      ],
+    ] as const) {
+      const res = await t.http().post(path).set('Authorization', `Bearer ${user.token}`).send(body);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain(field);
+    }
+    expect(await stored()).toEqual(before);
+  });
+
   it('takes the names of special tokens as text, plain, streamed and on /v1', async () => {
     const message = 'hi <|endoftext|> and <|im_start|>';
     const res = await chat(user.token, { message });

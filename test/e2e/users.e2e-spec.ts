@@ -236,6 +236,8 @@ describe('users (SPEC §4)', () => {
       ['a name over 100 characters', { name: 'n'.repeat(101) }, 'name'],
       ['a name of the wrong type', { name: 5 }, 'name'],
       ['a name with a NUL character', { name: 'Null\u0000Byte' }, 'name'],
+      ['an e-mail with half of a surrogate pair', { email: 'a\ud800@example.com' }, 'email'],
+      ['a name with half of a surrogate pair', { name: 'Half \udfff' }, 'name'],
       ['a numeric role', { role: 5 }, 'role'],
       ['an unknown role', { role: 'superuser' }, 'role'],
       ['a role in the wrong case', { role: 'ADMIN' }, 'role'],

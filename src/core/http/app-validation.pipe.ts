@@ -44,15 +44,26 @@ function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
 // Nest's ValidationPipe deletes these keys (prototype pollution); they are refused instead of lost.
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+// With the u flag a surrogate pair is one code point: only a lone half matches.
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Finds what no field may hold: NUL characters (PostgreSQL cannot store them, and no field has a
- * use for them) and reserved keys in nested objects.
+ * use for them), lone surrogates (JSON can escape half a character, but UTF-8 cannot hold it: it
+ * would be stored or sent on as U+FFFD, and validator.js throws on it) and reserved keys in nested
+ * objects.
  */
 function findForbidden(value: unknown, path: string): FieldError | undefined {
   if (typeof value === 'string') {
-    return value.includes('\u0000')
-      ? { field: path || 'body', message: `${path || 'body'} must not contain NUL characters` }
-      : undefined;
+    const field = path || 'body';
+    if (value.includes('\u0000'))
+      return { field, message: `${field} must not contain NUL characters` };
+    if (LONE_SURROGATE.test(value))
+      return {
+        field,
+        message: `${field} must be valid Unicode: it holds half of a surrogate pair`,
+      };
+    return undefined;
   }
   if (value && typeof value === 'object') {
     for (const key of Object.keys(value)) {
