@@ -197,6 +197,46 @@ describe('error contract (SPEC §3)', () => {
       expect(keys.body.total).toBe(0);
     });
 
+    it('refuses a body nested more than 64 levels deep with 400 naming the field, never a 500', async () => {
+      const deep = '['.repeat(20000) + ']'.repeat(20000);
+      const chat = await t
+        .http()
+        .post('/api/v1/chat')
+        .set('Authorization', `Bearer ${user.token}`)
+        .set('Content-Type', 'application/json')
+        .send(`{"message":"hi","x":${deep}}`);
+      expect(chat.status).toBe(400);
+      expectEnvelope(chat.body, 'VALIDATION_ERROR');
+      expect(chat.body.error.details.fields).toEqual([
+        {
+          field: expect.stringMatching(/^x(\.0)+$/),
+          message: expect.stringMatching(/nested more than 64 levels/),
+        },
+      ]);
+
+      // A tool's JSON Schema is free-form: 20 levels of it pass, 20,000 are refused in OpenAI's shape.
+      const schema = (levels: number): object =>
+        levels === 0
+          ? { type: 'string' }
+          : { type: 'object', properties: { a: schema(levels - 1) } };
+      const call = (parameters: string) =>
+        t
+          .http()
+          .post('/v1/chat/completions')
+          .set('Authorization', `Bearer ${user.token}`)
+          .set('Content-Type', 'application/json')
+          .send(
+            `{"model":"echo","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${parameters}}}]}`,
+          );
+      expect((await call(JSON.stringify(schema(20)))).status).toBe(200);
+      const refused = await call(`{"a":${deep}}`);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({
+        type: 'invalid_request_error',
+        param: expect.stringMatching(/^tools\.0\.function\.parameters\.a/),
+      });
+    });
+
     it('gives one message per field: the first constraint that failed', async () => {
       const res = await t
         .http()

@@ -44,16 +44,23 @@ function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
 // Nest's ValidationPipe deletes these keys (prototype pollution); they are refused instead of lost.
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * JSON.parse takes any depth, but every walk after it (this one, class-transformer, JSON.stringify
+ * on the way to a provider) recurses: a body of 100,000 nested arrays overflowed the stack (a 500).
+ * No field of this API, a tool's JSON Schema included, comes near it.
+ */
+const MAX_DEPTH = 64;
+
 // With the u flag a surrogate pair is one code point: only a lone half matches.
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Finds what no field may hold: NUL characters (PostgreSQL cannot store them, and no field has a
  * use for them), lone surrogates (JSON can escape half a character, but UTF-8 cannot hold it: it
- * would be stored or sent on as U+FFFD, and validator.js throws on it) and reserved keys in nested
- * objects.
+ * would be stored or sent on as U+FFFD, and validator.js throws on it), reserved keys in nested
+ * objects and nesting deeper than MAX_DEPTH.
  */
-function findForbidden(value: unknown, path: string): FieldError | undefined {
+function findForbidden(value: unknown, path: string, depth = 0): FieldError | undefined {
   if (typeof value === 'string') {
     const field = path || 'body';
     if (value.includes('\u0000'))
@@ -66,10 +73,14 @@ function findForbidden(value: unknown, path: string): FieldError | undefined {
     return undefined;
   }
   if (value && typeof value === 'object') {
+    if (depth === MAX_DEPTH) {
+      const field = path || 'body';
+      return { field, message: `${field} is nested more than ${MAX_DEPTH} levels deep` };
+    }
     for (const key of Object.keys(value)) {
       const field = path ? `${path}.${key}` : key;
       if (RESERVED_KEYS.has(key)) return { field, message: `the key ${key} is not allowed` };
-      const found = findForbidden((value as Record<string, unknown>)[key], field);
+      const found = findForbidden((value as Record<string, unknown>)[key], field, depth + 1);
       if (found) return found;
     }
   }
