@@ -117,7 +117,8 @@ export class ChatService {
     const call = await this.runner.complete(
       this.completion(user, turn, '/api/v1/chat', clientGone),
     );
-    const { content, usage } = call.result;
+    const content = storable(call.result.content);
+    const usage = call.result.usage;
     let stored;
     try {
       stored = await this.store(turn, content, usage, 'complete', call.record());
@@ -157,7 +158,7 @@ export class ChatService {
       userId: turn.userId,
       session: turn.session,
       prompt: turn.prompt,
-      reply,
+      reply: storable(reply),
       model: turn.model.id,
       usage,
       status,
@@ -174,4 +175,18 @@ export class ChatService {
         `Turn not stored: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
   }
+}
+
+// With the u flag a surrogate pair is one code point: only a lone half matches.
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATES = /\p{Cs}/gu;
+
+/**
+ * A provider's reply as a database can hold it: without NUL characters (PostgreSQL refuses them)
+ * and with half a surrogate pair as U+FFFD (what UTF-8 makes of it anyway), so the reply answered
+ * is the one stored. Callers' text is refused for these at the door.
+ */
+function storable(reply: string): string {
+  const text = reply.includes('\u0000') ? reply.replaceAll('\u0000', '') : reply;
+  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, '\uFFFD') : text;
 }

@@ -121,10 +121,20 @@ interface WireUsage {
   completion_tokens: number;
 }
 
-const usageOf = (usage: WireUsage): TokenUsage => ({
-  input: usage.prompt_tokens,
-  output: usage.completion_tokens,
-});
+/** The largest count a usage record stores (a PostgreSQL integer). */
+const MAX_COUNT = 2 ** 31 - 1;
+const isCount = (n: unknown): n is number =>
+  Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_COUNT;
+
+/**
+ * The provider's token counts, or undefined when it sent none a record can hold (a string, a
+ * fraction, a negative or absurd number): then they are counted here, as when usage is missing.
+ */
+function usageOf(usage: unknown): TokenUsage | undefined {
+  const u = usage as Partial<WireUsage> | null | undefined;
+  if (!u || !isCount(u.prompt_tokens) || !isCount(u.completion_tokens)) return undefined;
+  return { input: u.prompt_tokens, output: u.completion_tokens };
+}
 
 /**
  * An OpenAI-compatible Chat Completions endpoint, called with undici's `request` on the shared
@@ -176,18 +186,15 @@ export class OpenAICompatibleProvider implements ModelProvider {
     }
     const choices = body.choices as { message?: { content?: unknown } }[] | undefined;
     const content = choices?.[0]?.message?.content;
-    const usage = body.usage as WireUsage | null | undefined;
     return {
       content: typeof content === 'string' ? content : '',
       finishReason: wire ? finishOf(choices) : firstFinish(choices),
-      usage: usage
-        ? usageOf(usage)
-        : {
-            input: countPromptTokens(req.messages),
-            output: countTokens(
-              wire ? textOfChoices(choices, 'message') : typeof content === 'string' ? content : '',
-            ),
-          },
+      usage: usageOf(body.usage) ?? {
+        input: countPromptTokens(req.messages),
+        output: countTokens(
+          wire ? textOfChoices(choices, 'message') : typeof content === 'string' ? content : '',
+        ),
+      },
       // A wire call's `chat.completion` as the provider answered it, whole.
       ...(wire ? { body } : {}),
     };
@@ -296,7 +303,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
     for await (const batch of this.read(body, deadline, outcome)) {
       for (let i = 0; i < batch.chunks.length; i++) {
         const chunk = batch.chunks[i];
-        if (chunk.usage) state.usage = usageOf(chunk.usage as WireUsage);
+        if (chunk.usage) state.usage = usageOf(chunk.usage) ?? state.usage;
         const choice = (chunk.choices as ChunkChoice[] | undefined)?.[0];
         if (choice?.finish_reason) {
           finished = true;
@@ -330,7 +337,7 @@ export class OpenAICompatibleProvider implements ModelProvider {
         const chunk = batch.chunks[i];
         last = chunk;
         const usage = chunk.usage as WireUsage | null | undefined;
-        if (usage) state.usage = usageOf(usage);
+        if (usage) state.usage = usageOf(usage) ?? state.usage;
         const choices = chunk.choices as unknown[] | undefined;
         const finish = finishOf(choices);
         if (finish) {
@@ -475,14 +482,16 @@ interface ChunkChoice {
   delta?: { content?: string | null };
 }
 
+/** A `chat.completion`: a JSON object with a `choices` list, else no answer at all. */
 function parseAnswer(text: string): Record<string, unknown> {
   try {
-    const body = JSON.parse(text) as unknown;
-    if (body && typeof body === 'object') return body as Record<string, unknown>;
+    const body = JSON.parse(text) as { choices?: unknown } | null;
+    if (body && typeof body === 'object' && Array.isArray(body.choices))
+      return body as Record<string, unknown>;
   } catch {
     // below
   }
-  throw new UnreadableAnswer('the answer is not a JSON object');
+  throw new UnreadableAnswer('the answer is not a chat completion');
 }
 
 /** One `data:` chunk; a provider's error event ends the reply as a broken one. */

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { countTokens, encodeText, firstTokens, tokenizer } from './tokenizer';
+
+const ORDINARY = { disallowedSpecial: new Set<string>() };
 
 describe('tokenizer', () => {
   it('counts the names of special tokens as ordinary text', () => {
@@ -20,5 +25,28 @@ describe('tokenizer', () => {
       expect(countTokens(cut)).toBeLessThanOrEqual(limit);
       expect('龘𝕏𝕐ꙮ 你好'.startsWith(cut)).toBe(true);
     }
+  });
+
+  it("gives text exactly the library's ids", () => {
+    const texts = [
+      readFileSync(join(__dirname, '../../README.md'), 'utf8'),
+      'Grüße aus Zürich! 你好，世界。 こんにちは 🙂 — ok?\n\n  indented\tand tabbed',
+    ];
+    for (const text of texts) {
+      expect(encodeText(text)).toEqual(tokenizer().encode(text, ORDINARY));
+    }
+  });
+
+  it('encodes a long run without spaces a slice at a time: the same text, about the same count', () => {
+    const run = 'ab'.repeat(1000);
+    const sliced = encodeText(`start ${run} end`);
+    expect(tokenizer().decode(sliced)).toBe(`start ${run} end`);
+    const whole = tokenizer().encode(`start ${run} end`, ORDINARY).length;
+    // 2,000 characters are cut seven times, each cut costing at most a token.
+    expect(Math.abs(sliced.length - whole)).toBeLessThanOrEqual(8);
+
+    // Characters outside the BMP are never cut in half.
+    const wide = '𝕏'.repeat(700);
+    expect(tokenizer().decode(encodeText(wide))).toBe(wide);
   });
 });

@@ -23,9 +23,46 @@ export function tokenizer(): Tokenizer {
  */
 const ORDINARY = { disallowedSpecial: new Set<string>() };
 
+/**
+ * Byte-pair encoding merges each piece of a text (a run of letters, say) in time quadratic in the
+ * piece's length: 40,000 letters in a row held the event loop for 2 s, and a 1 MB message of them
+ * would for many minutes. A run of non-space characters longer than SLICE is therefore encoded
+ * SLICE characters at a time. Text has no such runs, so its ids are exactly the library's; a long
+ * run's count may differ from a whole encoding by a token at each cut.
+ */
+const SLICE = 256;
+const LONG_RUN = /\S{257,}/g;
+
 /** The token ids of `text`, read as ordinary text. */
 export function encodeText(text: string): number[] {
-  return tokenizer().encode(text, ORDINARY);
+  const { encode } = tokenizer();
+  if (text.length <= SLICE) return encode(text, ORDINARY);
+  let ids: number[] | undefined;
+  let at = 0;
+  for (const run of text.matchAll(LONG_RUN)) {
+    ids ??= [];
+    const end = run.index + run[0].length;
+    if (run.index > at) appendTo(ids, encode(text.slice(at, run.index), ORDINARY));
+    for (let from = run.index; from < end;) {
+      let to = Math.min(from + SLICE, end);
+      // A cut between the halves of a surrogate pair would split a character.
+      if (to < end && isHighSurrogate(text.charCodeAt(to - 1))) to--;
+      appendTo(ids, encode(text.slice(from, to), ORDINARY));
+      from = to;
+    }
+    at = end;
+  }
+  if (!ids) return encode(text, ORDINARY);
+  if (at < text.length) appendTo(ids, encode(text.slice(at), ORDINARY));
+  return ids;
+}
+
+function appendTo(ids: number[], more: number[]): void {
+  for (const id of more) ids.push(id);
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 export function countTokens(text: string): number {

@@ -144,6 +144,27 @@ describe('POST /chat with the echo model and no provider configured (SPEC §5, �
     expect(await stored()).toEqual(before);
   });
 
+  it('counts long runs of letters without holding the server: chat and /v1', async () => {
+    // Encoding a run of letters whole takes time quadratic in its length: minutes for these.
+    const message = 'z'.repeat(100_000);
+    const res = await chat(user.token, { message });
+    expect(res.status).toBe(200);
+    // Cut at the config's max_tokens (4,096 by default), as a real model stops there.
+    expect(message.startsWith(res.body.response)).toBe(true);
+    expect(res.body.response.length).toBeGreaterThan(4096);
+    expect(res.body.tokens.output).toBeLessThanOrEqual(4096);
+    expect(res.body.tokens.input).toBeGreaterThan(4096);
+
+    const wire = await t
+      .http()
+      .post('/v1/chat/completions')
+      .set('Authorization', `Bearer ${user.token}`)
+      .send({ model: 'echo', messages: [{ role: 'user', content: 'y'.repeat(600_000) }] });
+    expect(wire.status).toBe(200);
+    expect(wire.body.choices[0].message.content).toBe('y'.repeat(600_000));
+    expect(wire.body.usage.prompt_tokens).toBeGreaterThan(100_000);
+  });
+
   it('takes the names of special tokens as text, plain, streamed and on /v1', async () => {
     const message = 'hi <|endoftext|> and <|im_start|>';
     const res = await chat(user.token, { message });
@@ -496,6 +517,62 @@ describe('POST /chat through an OpenAI-compatible provider (SPEC §5, §6)', () 
     const res = await chat(user.token, { message: 'count me' });
     expect(res.status).toBe(200);
     expect(res.body.tokens).toEqual({ input: 42, output: 17 });
+  });
+
+  it.each([
+    ['strings', { prompt_tokens: '5', completion_tokens: 'x' }],
+    ['a negative and an absurd count', { prompt_tokens: -5, completion_tokens: 1e20 }],
+    ['fractions', { prompt_tokens: 1.5, completion_tokens: 2.5 }],
+  ])('counts the tokens itself when the provider sends usage as %s', async (_kind, usage) => {
+    const answer = (content: string) =>
+      JSON.stringify({
+        id: 'x',
+        object: 'chat.completion',
+        created: 1,
+        model: 'gpt-4o',
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        usage,
+      });
+    llm.behave({ rawBody: answer('four words of reply') });
+    const res = await chat(user.token, { message: 'count me' });
+    expect(res.status).toBe(200);
+    expect(res.body.tokens.output).toBe(4);
+    expect(res.body.tokens.input).toBeGreaterThan(2);
+    const [record] = await t.db.query(
+      'SELECT input_tokens, output_tokens FROM usage_records ORDER BY created_at DESC LIMIT 1',
+    );
+    expect([Number(record.input_tokens), Number(record.output_tokens)]).toEqual([
+      res.body.tokens.input,
+      4,
+    ]);
+  });
+
+  it('stores a reply holding a NUL or half a surrogate pair as the text it answers', async () => {
+    const answer = (content: string) =>
+      `{"id":"x","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":${content}},"finish_reason":"stop"}]}`;
+    for (const [sent, shown] of [
+      ['"a\\u0000b"', 'ab'],
+      ['"half \\ud800 pair"', 'half \ufffd pair'],
+    ]) {
+      llm.behave({ rawBody: answer(sent) });
+      const res = await chat(user.token, { message: 'odd reply' });
+      expect(res.status).toBe(200);
+      expect(res.body.response).toBe(shown);
+      const stored = await messages(user.token, res.body.session_id);
+      expect(stored.map((m) => m.content)).toEqual(['odd reply', shown]);
+    }
+  });
+
+  it.each([
+    ['a JSON array', '[1, 2]'],
+    ['an object without choices', '{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":1}}'],
+    ['an error object with status 200', '{"error":{"message":"overloaded"}}'],
+  ])('answers %s from the provider with 502 UPSTREAM_ERROR, storing nothing', async (_k, body) => {
+    const before = await stored();
+    llm.behave({ rawBody: body });
+    const res = await chat(user.token, { message: 'no answer' });
+    expectError(res, 502, 'UPSTREAM_ERROR');
+    expect(await stored()).toEqual(before);
   });
 
   it("uses the request's model, else the session's, else the config's default", async () => {

@@ -46,6 +46,8 @@ export interface Behaviour {
   toolCalls?: { id?: string; name: string; arguments: string }[];
   /** Answer with a refusal instead of content. */
   refusal?: string;
+  /** Answer with this body as it is (status 200, JSON), as a broken provider might. */
+  rawBody?: string;
   /** With `status`: the `error` object of the body (default: a fake one). */
   error?: { message: string; type: string; code: string | null; param: string | null };
 }
@@ -162,6 +164,11 @@ export async function startFakeLlm(): Promise<FakeLlm> {
           error: b.error ?? { message: `fake error ${b.status}`, type: 'fake', code: null },
         }),
       );
+      return;
+    }
+    if (b.rawBody !== undefined) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(b.rawBody);
       return;
     }
     const reply = b.reply ?? defaultReply(received.body);
