@@ -9,6 +9,7 @@ import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import type { CancelSignal } from '../core/http/cancellation';
 import { SseWriter } from '../core/http/sse-writer';
+import { storableText } from '../core/text/unicode';
 import { ChatService } from './chat.service';
 import type { ChatRequestDto } from './dto/chat-request.dto';
 
@@ -60,7 +61,7 @@ export class ChatStreamService {
     try {
       stored = await this.chat.store(
         turn,
-        reply,
+        storableText(reply),
         usage,
         complete ? 'complete' : 'incomplete',
         run.record(),

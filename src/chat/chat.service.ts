@@ -11,6 +11,7 @@ import type { Principal } from '../core/auth/principal';
 import { EnvService } from '../core/env/env.service';
 import { AppException } from '../core/errors/app.exception';
 import type { CancelSignal } from '../core/http/cancellation';
+import { storableText } from '../core/text/unicode';
 import { ModelRegistry, ResolvedModel } from '../models/model-registry.service';
 import type { ChatMessage, ChatRequest, TokenUsage } from '../models/provider.types';
 import { SessionTurnsService, TurnToStore } from '../sessions/session-turns.service';
@@ -117,7 +118,8 @@ export class ChatService {
     const call = await this.runner.complete(
       this.completion(user, turn, '/api/v1/chat', clientGone),
     );
-    const content = storable(call.result.content);
+    // A provider's reply is answered as it is stored (callers' text is refused for these at the door).
+    const content = storableText(call.result.content);
     const usage = call.result.usage;
     let stored;
     try {
@@ -146,7 +148,10 @@ export class ChatService {
     return { principal: user, endpoint, model: turn.model, request: turn.request, clientGone };
   }
 
-  /** The turn with its reply, and the call's usage record written in the same transaction. */
+  /**
+   * The turn with its reply (as storableText gives it), and the call's usage record written in the
+   * same transaction.
+   */
   store(
     turn: PreparedTurn,
     reply: string,
@@ -158,7 +163,7 @@ export class ChatService {
       userId: turn.userId,
       session: turn.session,
       prompt: turn.prompt,
-      reply: storable(reply),
+      reply,
       model: turn.model.id,
       usage,
       status,
@@ -175,18 +180,4 @@ export class ChatService {
         `Turn not stored: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
   }
-}
-
-// With the u flag a surrogate pair is one code point: only a lone half matches.
-const LONE_SURROGATE = /\p{Cs}/u;
-const LONE_SURROGATES = /\p{Cs}/gu;
-
-/**
- * A provider's reply as a database can hold it: without NUL characters (PostgreSQL refuses them)
- * and with half a surrogate pair as U+FFFD (what UTF-8 makes of it anyway), so the reply answered
- * is the one stored. Callers' text is refused for these at the door.
- */
-function storable(reply: string): string {
-  const text = reply.includes('\u0000') ? reply.replaceAll('\u0000', '') : reply;
-  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, '\uFFFD') : text;
 }

@@ -4,6 +4,7 @@ import { getFromContainer, ValidationError, Validator, ValidatorOptions } from '
 import { ValidationExecutor } from 'class-validator/cjs/validation/ValidationExecutor';
 
 import { AppException, FieldError } from '../errors/app.exception';
+import { hasLoneSurrogate } from '../text/unicode';
 import {
   cacheValidationRules,
   skipUncheckedFields,
@@ -51,9 +52,6 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  */
 const MAX_DEPTH = 64;
 
-// With the u flag a surrogate pair is one code point: only a lone half matches.
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /**
  * Finds what no field may hold: NUL characters (PostgreSQL cannot store them, and no field has a
  * use for them), lone surrogates (JSON can escape half a character, but UTF-8 cannot hold it: it
@@ -65,7 +63,7 @@ function findForbidden(value: unknown, path: string, depth = 0): FieldError | un
     const field = path || 'body';
     if (value.includes('\u0000'))
       return { field, message: `${field} must not contain NUL characters` };
-    if (LONE_SURROGATE.test(value))
+    if (hasLoneSurrogate(value))
       return {
         field,
         message: `${field} must be valid Unicode: it holds half of a surrogate pair`,
