@@ -72,10 +72,13 @@ export function reply(req: ChatRequest, text: string): EchoAnswer & { content: s
  * and no other candidate among the `top_logprobs`.
  */
 export function echoLogprobs(text: string, top: number) {
-  const { decode } = tokenizer();
+  const encoder = tokenizer();
+  // A character split across tokens comes out whole with the token that ends it, so the tokens
+  // join to the reply.
+  const decoder = new TextDecoder();
   return {
     content: encodeText(text).map((id) => {
-      const token = decode([id]);
+      const token = decoder.decode(encoder.tokenBytes(id), { stream: true });
       const bytes = [...Buffer.from(token)];
       return {
         token,
