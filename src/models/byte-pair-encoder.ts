@@ -16,6 +16,8 @@ const O200K_SPLIT = new RegExp(
 );
 
 const NONE = -1;
+/** At most ~1 MB of merged pieces (a piece is at most 256 characters; most are a word). */
+const MERGED_PIECES = 4096;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const PAD = 64;
@@ -45,6 +47,8 @@ export class BytePairEncoder {
   private piece = Buffer.allocUnsafe(1024);
   private bounds = new Int32Array(1025);
   private pairs = new Int32Array(1025);
+  /** Pieces that took merging, and their ids: words recur, and a long run is cut into like slices. */
+  private readonly merged = new Map<string, number[]>();
 
   /** From a `.tiktoken` file: one line per rank, the token's bytes in base64, a space, the rank. */
   static fromTiktokenFile(path: string): BytePairEncoder {
@@ -129,6 +133,12 @@ export class BytePairEncoder {
       ids.push(whole);
       return;
     }
+    const known = this.merged.get(text);
+    if (known) {
+      for (const id of known) ids.push(id);
+      return;
+    }
+    const first = ids.length;
     // tiktoken's merge: the adjacent pair of lowest rank is merged (the first of equals), until
     // no pair is a token. bounds[i] is where part i starts; pairs[i] the rank of parts i and i + 1.
     const bounds = this.bounds;
@@ -154,6 +164,8 @@ export class BytePairEncoder {
       if (at > 0) pairs[at - 1] = this.rankOf(piece, bounds[at - 1], bounds[at + 1]);
     }
     for (let i = 0; i < parts; i++) ids.push(this.rankOf(piece, bounds[i], bounds[i + 1]));
+    if (this.merged.size >= MERGED_PIECES) this.merged.clear();
+    this.merged.set(text, ids.slice(first));
   }
 
   private rankOf(source: Uint8Array, from: number, to: number): number {

@@ -144,7 +144,7 @@ describe('POST /chat with the echo model and no provider configured (SPEC ยง5, ย
     expect(await stored()).toEqual(before);
   });
 
-  it('counts long runs of letters without holding the server: chat and /v1', async () => {
+  it('counts long runs of letters and of spaces without holding the server: chat and /v1', async () => {
     // Encoding a run of letters whole takes time quadratic in its length: minutes for these.
     const message = 'z'.repeat(100_000);
     const res = await chat(user.token, { message });
@@ -163,6 +163,17 @@ describe('POST /chat with the echo model and no provider configured (SPEC ยง5, ย
     expect(wire.status).toBe(200);
     expect(wire.body.choices[0].message.content).toBe('y'.repeat(600_000));
     expect(wire.body.usage.prompt_tokens).toBeGreaterThan(100_000);
+
+    // Whitespace too: a run of spaces is one piece for the tokenizer.
+    const spaced = `a${' '.repeat(300_000)}b`;
+    const blank = await t
+      .http()
+      .post('/v1/chat/completions')
+      .set('Authorization', `Bearer ${user.token}`)
+      .send({ model: 'echo', messages: [{ role: 'user', content: spaced }] });
+    expect(blank.status).toBe(200);
+    expect(blank.body.choices[0].message.content).toBe(spaced);
+    expect(blank.body.usage.prompt_tokens).toBeGreaterThan(1_000);
   });
 
   it('takes the names of special tokens as text, plain, streamed and on /v1', async () => {
