@@ -704,6 +704,34 @@ describe('POST /chat through an OpenAI-compatible provider (SPEC §5, §6)', () 
     expect(await stored()).toEqual(before);
   });
 
+  it('answers SESSION_NOT_FOUND for a session deleted while its reply was written', async () => {
+    const sessionId = await createSession(user.token);
+    let release!: () => void;
+    llm.behave({ reply: 'too late', holdLast: new Promise<void>((r) => (release = r)) });
+    const before = await stored();
+    const [records] = await t.db.query('SELECT COUNT(*) AS n FROM usage_records');
+    const turn = chat(user.token, { message: 'still there?', session_id: sessionId }).then(
+      (res) => res,
+    );
+    await eventually(
+      () => llm.requests.length,
+      (n) => n === 1,
+      2000,
+    );
+    const deleted = await t
+      .http()
+      .delete(`/api/v1/sessions/${sessionId}`)
+      .set('Authorization', `Bearer ${user.token}`);
+    expect(deleted.status).toBe(204);
+    release();
+    const res = await turn;
+    expectError(res, 404, 'SESSION_NOT_FOUND');
+    expect(await stored()).toEqual({ sessions: before.sessions - 1, messages: before.messages });
+    const [after] = await t.db.query('SELECT COUNT(*) AS n FROM usage_records');
+    // The provider answered: the call is billed all the same (SPEC §13).
+    expect(Number(after.n)).toBe(Number(records.n) + 1);
+  });
+
   it('aborts the upstream request when the client goes away, storing nothing', async () => {
     llm.behave({ delayMs: 1500 });
     const before = await stored();

@@ -16,6 +16,17 @@ export async function poolQuery<T>(
   return res.rows as T[];
 }
 
+/** `poolQuery` for a statement that returns no rows: how many rows it changed. */
+export async function poolCommand(
+  db: DataSource,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<number> {
+  const res = await (db.driver as PostgresDriver).master.query({ name, text, values });
+  return res.rowCount ?? 0;
+}
+
 /**
  * A date column read by hand-written SQL on SQLite, hydrated as TypeORM does: its stored text
  * (`YYYY-MM-DD HH:MM:SS.SSS`) is UTC.
