@@ -22,11 +22,14 @@ COPY web/src ./web/src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:${NODE_MAJOR}-bookworm-slim AS runtime
+# MALLOC_MMAP_THRESHOLD_: glibc otherwise keeps every freed block of a password hash's 19 MiB in
+# its arenas, up to 19 MiB per libuv thread, for good after a few logins (bench/results/analysis.md).
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0 \
     DATA_DIR=/app/data \
-    DATABASE_URL=sqlite:/app/data/openclaw.db
+    DATABASE_URL=sqlite:/app/data/openclaw.db \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 # bubblewrap: the skills sandbox (SKILL_SANDBOX=auto needs it with NODE_ENV=production).
 # tini: PID 1 that forwards SIGTERM to node and reaps the sandboxes' orphaned processes.

@@ -2,7 +2,8 @@
 // once, and the load alternating between them in short slices (the order reversed every round), so
 // both see the same machine. Prints CPU per request and req/s per row and build. See bench/README.md.
 //   node bench/ab.mjs --refs <before>,<after> [--rows 4,5,5-long,7] [--rounds 6] [--seconds 2]
-//     (a ref may carry Node flags for its server after a '+': HEAD,HEAD+--max-semi-space-size=32)
+//     (a ref may carry Node flags or environment variables for its server after a '+':
+//     HEAD,HEAD+--max-semi-space-size=32 or HEAD,HEAD+MALLOC_ARENA_MAX=2)
 //     [--connections N] (default: each row's own, 50 or 10; 1 shows the latency a request adds)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,19 @@ const { values: args } = parseArgs({
 });
 const log = (msg) => process.stderr.write(`[ab] ${msg}\n`);
 const refs = (args.refs ?? '').split(',').filter(Boolean);
-const flagsOf = (ref) => ref.split('+').slice(1);
+const flagsOf = (ref) =>
+  ref
+    .split('+')
+    .slice(1)
+    .filter((item) => item.startsWith('-'));
+const envOf = (ref) =>
+  Object.fromEntries(
+    ref
+      .split('+')
+      .slice(1)
+      .filter((item) => !item.startsWith('-'))
+      .map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]),
+  );
 if (refs.length !== 2) throw new Error('--refs needs two git refs: before,after');
 
 const COMPLETION = {
@@ -115,7 +128,12 @@ try {
       built: b.built,
       databaseUrl: pgDb.url,
       upstreamPort: upstream.port,
-      env: { WEBHOOK_CONCURRENCY: '50', SKILL_CONCURRENCY: '8', REDIS_URL: redisUrls[i] },
+      env: {
+        WEBHOOK_CONCURRENCY: '50',
+        SKILL_CONCURRENCY: '8',
+        REDIS_URL: redisUrls[i],
+        ...envOf(refs[i]),
+      },
       execArgv: flagsOf(refs[i]),
     });
     const db = new pg.Client({ connectionString: pgDb.url });

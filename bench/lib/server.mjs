@@ -87,6 +87,8 @@ export async function startServer({ built, databaseUrl, upstreamPort, env = {}, 
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     DATA_DIR: join(cwd, 'data'),
+    // As the image runs the server (Dockerfile): the logins' password hashes leave no arena behind.
+    MALLOC_MMAP_THRESHOLD_: '131072',
     LOG_LEVEL: 'warn',
     OPENAI_API_KEY: 'sk-bench',
     OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
