@@ -22,6 +22,7 @@ const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const PAD = 64;
 const BAD = 65;
+const EQUALS = 0x3d;
 /** Each byte's base64 value, PAD for `=`, BAD for anything else. */
 const BASE64 = new Uint8Array(256).fill(BAD);
 [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].forEach(
@@ -56,10 +57,23 @@ export class BytePairEncoder {
   }
 
   private constructor(file: Buffer) {
-    let lines = 0;
-    for (let at = file.indexOf(NEWLINE); at >= 0; at = file.indexOf(NEWLINE, at + 1)) lines++;
-    // Base64 never decodes to more bytes than 3/4 of its length.
-    const bytes = new Uint8Array(Math.ceil(file.length * 0.75));
+    // A first pass for the exact sizes: no array to grow, copy or leave behind.
+    let lines = file.length > 0 && file[file.length - 1] !== NEWLINE ? 1 : 0;
+    let total = 0;
+    let chars = 0;
+    let inToken = true;
+    for (let i = 0; i < file.length; i++) {
+      const byte = file[i];
+      if (byte === NEWLINE) {
+        lines++;
+        inToken = true;
+      } else if (byte === SPACE) {
+        total += (chars * 6) >> 3;
+        chars = 0;
+        inToken = false;
+      } else if (inToken && byte !== EQUALS) chars++;
+    }
+    const bytes = new Uint8Array(total);
     const starts = new Uint32Array(lines + 1);
     let size = 0;
     let rank = 0;
@@ -90,8 +104,10 @@ export class BytePairEncoder {
       rank++;
     }
     starts[rank] = size;
-    this.bytes = bytes.slice(0, size);
-    this.starts = starts.slice(0, rank + 1);
+    if (rank !== lines || size !== total)
+      throw new Error('The ranks file is not one token per line');
+    this.bytes = bytes;
+    this.starts = starts;
     let capacity = 1;
     while (capacity < rank * 2) capacity *= 2;
     this.slots = new Int32Array(capacity);
