@@ -16,8 +16,10 @@ const O200K_SPLIT = new RegExp(
 );
 
 const NONE = -1;
-/** At most ~1 MB of merged pieces (a piece is at most 256 characters; most are a word). */
+/** Merged pieces kept: at most a few MB (most are a word). */
 const MERGED_PIECES = 4096;
+/** Longer pieces are not kept: the tokenizer hands in runs of at most 256 characters. */
+const MERGED_PIECE_CHARS = 256;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const PAD = 64;
@@ -180,6 +182,7 @@ export class BytePairEncoder {
       if (at > 0) pairs[at - 1] = this.rankOf(piece, bounds[at - 1], bounds[at + 1]);
     }
     for (let i = 0; i < parts; i++) ids.push(this.rankOf(piece, bounds[i], bounds[i + 1]));
+    if (text.length > MERGED_PIECE_CHARS) return;
     if (this.merged.size >= MERGED_PIECES) this.merged.clear();
     this.merged.set(text, ids.slice(first));
   }

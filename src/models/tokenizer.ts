@@ -7,7 +7,7 @@ const PER_MESSAGE_OVERHEAD = 3;
 let loaded: BytePairEncoder | undefined;
 
 /**
- * o200k_base, loaded on first use (~60 ms, ~4 MB): only a provider that sends no usage, a call its
+ * o200k_base, loaded on first use (~0.1 s, ~4 MB): only a provider that sends no usage, a call its
  * client leaves, or the echo model needs it. The ranks are gpt-tokenizer's copy of tiktoken's file;
  * its own encoder is the unit tests' reference. Special tokens' names (`<|endoftext|>`, …) in a
  * caller's text are text: counted as a provider reads them, never an error.
