@@ -75,6 +75,14 @@ describe('echoLogprobs', () => {
       expect(t.top_logprobs).toEqual([{ token: t.token, logprob: 0, bytes: t.bytes }]);
     }
   });
+
+  it("gives each token's own bytes, also where a character spans two tokens", () => {
+    const text = '丝绸之路🐫 ok';
+    const { content } = echoLogprobs(text, 0);
+    expect(content.map((t) => t.token).join('')).toBe(text);
+    expect(Buffer.from(content.flatMap((t) => t.bytes)).toString()).toBe(text);
+    expect(content.every((t) => t.bytes.length > 0)).toBe(true);
+  });
 });
 
 describe('reply', () => {

@@ -74,12 +74,13 @@ export function reply(req: ChatRequest, text: string): EchoAnswer & { content: s
 export function echoLogprobs(text: string, top: number) {
   const encoder = tokenizer();
   // A character split across tokens comes out whole with the token that ends it, so the tokens
-  // join to the reply.
+  // join to the reply; `bytes` are each token's own, as OpenAI gives them, so they join to its UTF-8.
   const decoder = new TextDecoder();
   return {
     content: encodeText(text).map((id) => {
-      const token = decoder.decode(encoder.tokenBytes(id), { stream: true });
-      const bytes = [...Buffer.from(token)];
+      const own = encoder.tokenBytes(id);
+      const token = decoder.decode(own, { stream: true });
+      const bytes = Array.from(own);
       return {
         token,
         logprob: 0,
