@@ -375,6 +375,13 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^HEALTHCHECK /m);
   });
 
+  it("runs the server with V8's young generation at its unconstrained size, whatever the memory limit", () => {
+    // A memory limit shrinks it with the heap (1 MiB a semi-space at 512 MiB), and CPU per request
+    // rises by half or more; the old generation's size is left to Node, which derives it from the limit.
+    expect(text).toMatch(/^CMD \["node", "--max-semi-space-size=16", "dist\/src\/main\.js"\]$/m);
+    expect(text).not.toMatch(/max-old-space-size/);
+  });
+
   it('names the Node major once, in an ARG that both stages and CI read', () => {
     const major = /^ARG NODE_MAJOR=(\d+)$/m.exec(text)?.[1];
     expect(Number(major)).toBeGreaterThanOrEqual(22);
