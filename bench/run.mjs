@@ -102,8 +102,12 @@ const { values: args } = parseArgs({
     analysis: { type: 'string' },
     // Re-renders a results .json (e.g. with a new --analysis) without measuring anything.
     render: { type: 'string' },
+    // Node flags for the server, e.g. the V8 sizes of a container: the image's command under the
+    // manifests' 512 MiB limit is "--max-old-space-size=256 --max-semi-space-size=16" (analysis.md).
+    'node-flags': { type: 'string', default: '' },
   },
 });
+const NODE_FLAGS = args['node-flags'].split(' ').filter(Boolean);
 const mode = MODES[args.mode];
 if (!mode) throw new Error(`--mode must be one of ${Object.keys(MODES).join(', ')}`);
 const usePortkey = args['no-portkey'] ? false : (args.portkey ?? mode.portkey);
@@ -111,7 +115,7 @@ const usePortkey = args['no-portkey'] ? false : (args.portkey ?? mode.portkey);
 const report = {
   date: new Date().toISOString(),
   mode: args.mode,
-  settings: { ...mode, upstream: UPSTREAM_ENV, serverEnv: SERVER_ENV },
+  settings: { ...mode, upstream: UPSTREAM_ENV, serverEnv: SERVER_ENV, serverNodeFlags: NODE_FLAGS },
   machine: {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -641,7 +645,10 @@ async function main() {
   const profileDir = args.profile ? mkdtempSync(join(os.tmpdir(), 'openclaw-bench-prof-')) : null;
   let server = await startServer({
     built,
-    execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    execArgv: [
+      ...NODE_FLAGS,
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
     databaseUrl: pgDb.url,
     upstreamPort: upstream.port,
     env: SERVER_ENV,
@@ -668,6 +675,7 @@ async function main() {
   // Scale-out's wait: a new process on the database the first one migrated.
   server = await startServer({
     built,
+    execArgv: NODE_FLAGS,
     databaseUrl: pgDb.url,
     upstreamPort: upstream.port,
     env: SERVER_ENV,
@@ -689,6 +697,7 @@ async function main() {
   onCleanup(() => rmSync(sqliteDir, { recursive: true, force: true }));
   server = await startServer({
     built,
+    execArgv: NODE_FLAGS,
     databaseUrl: `sqlite:${join(sqliteDir, 'bench.db')}`,
     upstreamPort: upstream.port,
     env: SERVER_ENV,

@@ -285,6 +285,7 @@ export function renderMarkdown(report, targets) {
       'under test, PostgreSQL and Redis all share these cores, so absolute numbers are low-end; compare the ratios.',
     '',
     `Upstream: ${JSON.stringify(s.upstream)}. Server env beyond the harness defaults: ${JSON.stringify(s.serverEnv)}. ` +
+      (s.serverNodeFlags?.length ? `Server Node flags: \`${s.serverNodeFlags.join(' ')}\`. ` : '') +
       `Peak RSS of the PostgreSQL server process over its whole run (VmHWM): ${f(m.serverPeakRssMiB, 1)} MiB.` +
       (report.coldStartMs !== undefined
         ? ` Cold start (a new process on the migrated PostgreSQL database, start to /health/ready 200): ${report.coldStartMs} ms.`

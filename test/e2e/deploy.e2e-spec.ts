@@ -380,6 +380,11 @@ describe('Dockerfile', () => {
     // rises by half or more; the old generation's size is left to Node, which derives it from the limit.
     expect(text).toMatch(/^CMD \["node", "--max-semi-space-size=16", "dist\/src\/main\.js"\]$/m);
     expect(text).not.toMatch(/max-old-space-size/);
+    // npm start too: a platform may run it under a memory limit.
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(scripts.start).toBe('node --max-semi-space-size=16 dist/src/main.js');
   });
 
   it('names the Node major once, in an ARG that both stages and CI read', () => {
