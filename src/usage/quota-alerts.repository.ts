@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { sqliteDateText } from '../core/database/pool-query';
+
 /** The quota_alerts SQL; both dialects know ON CONFLICT … RETURNING, only their placeholders differ. */
 @Injectable()
 export class QuotaAlertsRepository {
@@ -11,7 +13,7 @@ export class QuotaAlertsRepository {
   ): Promise<boolean> {
     const postgres = tx.connection.options.type === 'postgres';
     const [a, b, c, d] = postgres ? ['$1', '$2', '$3', '$4'] : ['?', '?', '?', '?'];
-    const at = postgres ? alert.at : alert.at.toISOString().replace('T', ' ').replace('Z', '');
+    const at = postgres ? alert.at : sqliteDateText(alert.at);
     const rows = (await tx.query(
       `INSERT INTO quota_alerts (subject, limit_name, period, created_at) VALUES (${a}, ${b}, ${c}, ${d})
        ON CONFLICT DO NOTHING RETURNING subject`,

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 
-import { poolQuery } from '../core/database/pool-query';
+import { poolQuery, sqliteDateText } from '../core/database/pool-query';
 import type { SqlParams } from '../core/database/sql-params';
 import type { SortOrder } from '../core/http/list-query.dto';
 import { UsageRecordEntity, UsageStatus } from './entities/usage-record.entity';
@@ -194,9 +194,7 @@ export class UsageRecordsRepository {
     const marks = `(${COLUMN_LIST.map(() => '?').join(', ')})`;
     const values = rows.flatMap((r) =>
       // SQLite keeps TypeORM's UTC text form, so its comparisons stay those of the entity's dates.
-      COLUMN_LIST.map((c) =>
-        c === 'created_at' ? r.created_at.toISOString().replace('T', ' ').replace('Z', '') : r[c],
-      ),
+      COLUMN_LIST.map((c) => (c === 'created_at' ? sqliteDateText(r.created_at) : r[c])),
     );
     await manager.query(
       `INSERT INTO usage_records (${COLUMNS}) VALUES ${rows.map(() => marks).join(', ')}`,

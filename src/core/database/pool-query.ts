@@ -37,3 +37,8 @@ export function sqliteDate(value: string | Date): Date {
   if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(text)) text += 'Z';
   return new Date(text);
 }
+
+/** A date as TypeORM writes it to SQLite (UTC, `YYYY-MM-DD HH:MM:SS.SSS`), for hand-written SQL. */
+export function sqliteDateText(value: Date): string {
+  return value.toISOString().replace('T', ' ').replace('Z', '');
+}
