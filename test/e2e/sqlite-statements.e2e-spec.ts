@@ -3,21 +3,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createUser, TestUser } from '../factories/users.factory';
+import { flushQueues } from '../support/queues';
 import { startTestApp, TestApp } from '../support/test-app';
+import { TEST_REDIS_URL } from '../support/test-env';
 
 // better-sqlite3 ships no types; only its statements' preparation is watched here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Database = require('better-sqlite3') as { prototype: { prepare(sql: string): unknown } };
 
+// The skill-runs worker of this file's app on a Redis database of its own, as in skills.e2e-spec.ts.
+const REDIS_URL = (() => {
+  const url = new URL(TEST_REDIS_URL);
+  url.pathname = `/${1 + (process.pid % 7)}`;
+  return url.toString();
+})();
+
 // Runs on SQLite whichever database the suite is given: the statements are SQLite's.
-describe('chat turns on SQLite reuse their prepared statements', () => {
+describe('chat turns and skill runs on SQLite reuse their prepared statements', () => {
   let t: TestApp;
   let user: TestUser;
   const prepare = jest.spyOn(Database.prototype, 'prepare');
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openclaw-sqlite-statements-'));
-    t = await startTestApp({ DATABASE_URL: `sqlite:${join(dir, 'openclaw.db')}` });
+    await flushQueues(REDIS_URL);
+    t = await startTestApp({ DATABASE_URL: `sqlite:${join(dir, 'openclaw.db')}`, REDIS_URL });
     user = await createUser(t);
   });
   afterAll(async () => {
@@ -90,5 +100,32 @@ describe('chat turns on SQLite reuse their prepared statements', () => {
       `${session.created_at.replace(' ', 'T')}Z`,
       `${session.created_at.replace(' ', 'T')}Z`,
     ]);
+  });
+
+  it('prepares no new statement for skill runs that end with other durations and exit codes', async () => {
+    const skill = await t
+      .http()
+      .post('/api/v1/skills')
+      .set('Authorization', `Bearer ${t.adminToken}`)
+      .send({ name: 'sqlite-statements', script: 'sleep "0.0$PARAM_N"; exit "$PARAM_N"' });
+    expect(skill.status).toBe(201);
+    const run = (n: number) =>
+      t
+        .http()
+        .post('/api/v1/skills/sqlite-statements/run')
+        .set('Authorization', `Bearer ${user.token}`)
+        .send({ params: { n } });
+    for (const n of [0, 1]) expect((await run(n)).status).toBe(200);
+
+    prepare.mockClear();
+    const runs = [];
+    for (let n = 0; n < 8; n++) runs.push((await run(n)).body);
+
+    expect(prepare.mock.calls.map(([sql]) => sql)).toEqual([]);
+    expect(runs.map((r) => [r.status, r.exit_code])).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((n) => [n === 0 ? 'succeeded' : 'failed', n]),
+    );
+    expect(new Set(runs.map((r) => r.duration_ms)).size).toBeGreaterThan(1);
+    for (const r of runs) expect(r.finished_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 });
