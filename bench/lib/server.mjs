@@ -1,9 +1,9 @@
 // The built OpenClaw server under test, its databases and its Redis keys.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, URL } from 'node:url';
 
@@ -68,13 +68,18 @@ export async function createPgDatabase() {
   return { url: url.toString(), name, version };
 }
 
-/** Starts `node dist/src/main.js` on a free port and waits until /health/ready answers 200. */
+/**
+ * Starts the server as `npm start` does (bin/start beside the build's dist/, with `execArgv` as its
+ * Node flags; a build without bin/start: `node dist/src/main.js`) on a free port, and waits until
+ * /health/ready answers 200.
+ */
 export async function startServer({ built, databaseUrl, upstreamPort, env = {}, execArgv = [] }) {
   const port = await freePort();
   const cwd = mkdtempSync(join(tmpdir(), 'openclaw-bench-srv-'));
   onCleanup(() => rmSync(cwd, { recursive: true, force: true }));
   const serverEnv = {
-    PATH: process.env.PATH,
+    // bin/start runs the `node` on PATH: this one.
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}`,
     HOME: process.env.HOME ?? cwd,
     LANG: process.env.LANG ?? 'C.UTF-8',
     NODE_ENV: 'production',
@@ -103,7 +108,11 @@ export async function startServer({ built, databaseUrl, upstreamPort, env = {}, 
     ...env,
   };
   const started = performance.now();
-  const child = startCommand('server', process.execPath, [...execArgv, built.main], {
+  const start = join(dirname(built.main), '../../bin/start');
+  const [command, args] = existsSync(start)
+    ? ['sh', [start, ...execArgv]]
+    : [process.execPath, [...execArgv, built.main]];
+  const child = startCommand('server', command, args, {
     cwd,
     env: serverEnv,
   });
@@ -182,6 +191,8 @@ export function buildServer({ skip = false, log }) {
     { cwd: ROOT, stdio: 'inherit' },
   );
   if (res.status !== 0) throw new Error('nest build failed');
+  mkdirSync(join(dir, 'bin'));
+  copyFileSync(join(ROOT, 'bin/start'), join(dir, 'bin/start'));
   return { main: join(dir, 'dist/src/main.js'), nodePath: join(ROOT, 'node_modules') };
 }
 

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
@@ -375,17 +376,87 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^HEALTHCHECK /m);
   });
 
-  it("runs the server with V8's young generation at its unconstrained size, whatever the memory limit", () => {
-    // A memory limit shrinks it with the heap (1 MiB a semi-space at 512 MiB), and CPU per request
-    // rises by half or more; the old generation's size is left to Node, which derives it from the limit.
-    expect(text).toMatch(/^CMD \["node", "--max-semi-space-size=16", "dist\/src\/main\.js"\]$/m);
-    expect(text).not.toMatch(/max-old-space-size/);
-    // npm start too: a platform may run it under a memory limit.
+  it('starts the server through bin/start, as npm start does', () => {
+    expect(text).toMatch(/^CMD \["\/bin\/sh", "bin\/start"\]$/m);
+    expect(text).toMatch(/^COPY --chown=node:node bin \.\/bin$/m);
     const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(scripts.start).toBe('node --max-semi-space-size=16 dist/src/main.js');
+    expect(scripts.start).toBe('sh bin/start');
+    expect(scripts['start:prod']).toBe('sh bin/start');
   });
+});
+
+describe('bin/start', () => {
+  // bin/start runs ../dist/src/main.js beside it: here a stand-in that reports what it was given.
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-start-'));
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'dist/src'), { recursive: true });
+  copyFileSync(join(ROOT, 'bin/start'), join(dir, 'bin/start'));
+  writeFileSync(
+    join(dir, 'dist/src/main.js'),
+    `process.stdout.write(JSON.stringify({ argv: process.execArgv, pid: process.pid,
+      limitMiB: require('v8').getHeapStatistics().heap_size_limit / 2 ** 20,
+      malloc: process.env.MALLOC_MMAP_THRESHOLD_ }))`,
+  );
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const start = (args: string[], env: Record<string, string> = {}) => {
+    const out = spawnSync('sh', [join(dir, 'bin/start'), ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    });
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    const run = JSON.parse(out.stdout) as {
+      argv: string[];
+      pid: number;
+      limitMiB: number;
+      malloc?: string;
+    };
+    // The shell gives way to node (exec): a stop signal reaches the server itself.
+    expect(run.pid).toBe(out.pid);
+    return run;
+  };
+  // What Node itself allows the heap on this machine (no flags): the script decides from this.
+  const own = spawnSync(process.execPath, [
+    '-p',
+    "require('v8').getHeapStatistics().heap_size_limit / 2 ** 20",
+  ]);
+  const ownMiB = Number(own.stdout.toString());
+
+  it("keeps the young generation at 16 MiB a semi-space and holds the old generation's growth where Node would allow it 2 GiB", () => {
+    const run = start([]);
+    expect(run.argv[0]).toBe('--max-semi-space-size=16');
+    if (ownMiB >= 2048) {
+      // V8 grows the heap to 4 × the live data from a 2 GiB cap on, about 2 × below it.
+      expect(run.argv).toEqual(['--max-semi-space-size=16', '--max-old-space-size=2047']);
+      expect(run.limitMiB).toBeLessThan(2048 + 64);
+    } else {
+      // A memory limit under 4 GiB: Node's own cap stays.
+      expect(run.argv).toEqual(['--max-semi-space-size=16']);
+      expect(run.limitMiB).toBeCloseTo(ownMiB, 0);
+    }
+    // glibc gives a password hash's 19 MiB back.
+    expect(run.malloc).toBe('131072');
+  });
+
+  it("leaves a cap in NODE_OPTIONS, an operator's malloc setting and its own flags to the caller", () => {
+    const run = start(['--max-old-space-size=100'], {
+      NODE_OPTIONS: '--max-old-space-size=300',
+      MALLOC_MMAP_THRESHOLD_: '65536',
+    });
+    expect(run.argv).toEqual(['--max-semi-space-size=16', '--max-old-space-size=100']);
+    expect(run.limitMiB).toBeLessThan(200);
+    expect(run.malloc).toBe('65536');
+    const capped = start([], { NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(capped.argv).toEqual(['--max-semi-space-size=16']);
+    expect(capped.limitMiB).toBeGreaterThan(300);
+    expect(capped.limitMiB).toBeLessThan(400);
+  });
+});
+
+describe('Dockerfile, its Node major', () => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
   it('names the Node major once, in an ARG that both stages and CI read', () => {
     const major = /^ARG NODE_MAJOR=(\d+)$/m.exec(text)?.[1];
