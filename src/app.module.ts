@@ -10,6 +10,7 @@ import { ChatModule } from './chat/chat.module';
 import { AuthGuard } from './core/auth/auth.guard';
 import { dataSourceOptions } from './core/database/data-source-options';
 import { migrationWait, runMigrationsLocked } from './core/database/migrate';
+import { bindSqliteNumbers } from './core/database/sqlite-numbers';
 import type { Env } from './core/env/env';
 import { EnvModule } from './core/env/env.module';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter';
@@ -52,6 +53,7 @@ export class AppModule {
           }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
+            bindSqliteNumbers(dataSource);
             // A PostgreSQL pool would otherwise outlive an app that fails to build.
             closeIfStartFails(() => dataSource.destroy());
             if (env.DB_MIGRATE) await runMigrationsLocked(dataSource, migrationWait);

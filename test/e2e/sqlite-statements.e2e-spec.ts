@@ -6,6 +6,8 @@ import { createUser, TestUser } from '../factories/users.factory';
 import { flushQueues } from '../support/queues';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TEST_REDIS_URL } from '../support/test-env';
+import { eventually } from '../support/wait';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 // better-sqlite3 ships no types; only its statements' preparation is watched here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -19,7 +21,7 @@ const REDIS_URL = (() => {
 })();
 
 // Runs on SQLite whichever database the suite is given: the statements are SQLite's.
-describe('chat turns and skill runs on SQLite reuse their prepared statements', () => {
+describe('chat turns, skill runs and webhook deliveries on SQLite reuse their prepared statements', () => {
   let t: TestApp;
   let user: TestUser;
   const prepare = jest.spyOn(Database.prototype, 'prepare');
@@ -27,7 +29,11 @@ describe('chat turns and skill runs on SQLite reuse their prepared statements', 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openclaw-sqlite-statements-'));
     await flushQueues(REDIS_URL);
-    t = await startTestApp({ DATABASE_URL: `sqlite:${join(dir, 'openclaw.db')}`, REDIS_URL });
+    t = await startTestApp({
+      DATABASE_URL: `sqlite:${join(dir, 'openclaw.db')}`,
+      REDIS_URL,
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    });
     user = await createUser(t);
   });
   afterAll(async () => {
@@ -127,5 +133,65 @@ describe('chat turns and skill runs on SQLite reuse their prepared statements', 
     );
     expect(new Set(runs.map((r) => r.duration_ms)).size).toBeGreaterThan(1);
     for (const r of runs) expect(r.finished_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('prepares no new statement for runs announced to a webhook, nor for their deliveries', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const hook = await t
+        .http()
+        .post('/api/v1/webhooks')
+        .set('Authorization', `Bearer ${user.token}`)
+        .send({ url: receiver.url, events: ['skill.run.completed', 'skill.run.failed'] });
+      expect(hook.status).toBe(201);
+      // Each attempt records the receiver's status code and its own duration.
+      receiver.answer(200, 201, 202, 204, 200, 201, 202, 204, 200, 201);
+      const run = (n: number) =>
+        t
+          .http()
+          .post('/api/v1/skills/sqlite-statements/run')
+          .set('Authorization', `Bearer ${user.token}`)
+          .send({ params: { n } });
+      const delivered = (count: number) =>
+        eventually(
+          async () =>
+            (
+              (await t.db.query(
+                "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? AND status = 'succeeded'",
+                [hook.body.id],
+              )) as { n: number }[]
+            )[0].n,
+          (n) => n >= count,
+          10_000,
+        );
+      // A run ends in a transaction now (its event goes to the outbox with it).
+      for (const n of [0, 1]) expect((await run(n)).status).toBe(200);
+      expect(await delivered(2)).toBe(2);
+
+      prepare.mockClear();
+      const statuses = [];
+      for (let n = 0; n < 8; n++) statuses.push((await run(n)).body.status);
+      expect(await delivered(10)).toBe(10);
+
+      // Before, TypeORM wrote the run's duration and exit code, the delivery's lease and the
+      // attempt's status code and duration into the statements' text: several new ones per run.
+      expect(prepare.mock.calls.map(([sql]) => sql)).toEqual([]);
+      expect(statuses).toEqual(['succeeded', ...Array<string>(7).fill('failed')]);
+      const attempts = (await t.db.query(
+        `SELECT a.status_code, typeof(a.status_code) AS type, a.attempt, d.attempts
+           FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+          WHERE d.webhook_id = ? ORDER BY a.created_at`,
+        [hook.body.id],
+      )) as { status_code: number; type: string; attempt: number; attempts: number }[];
+      expect(attempts.map((a) => a.status_code)).toEqual([
+        200, 201, 202, 204, 200, 201, 202, 204, 200, 201,
+      ]);
+      for (const a of attempts)
+        expect(a).toMatchObject({ type: 'integer', attempt: 1, attempts: 1 });
+      const events = receiver.requests.map((r) => JSON.parse(r.rawBody) as { type: string });
+      expect(events.filter((e) => e.type === 'skill.run.failed')).toHaveLength(8);
+    } finally {
+      await receiver.close();
+    }
   });
 });
