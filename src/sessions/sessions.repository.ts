@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 
-import { poolCommand, poolQuery, sqliteDate, sqliteDateText } from '../core/database/pool-query';
+import { poolCommand, poolQuery, sqliteDate } from '../core/database/pool-query';
 import { SqlParams } from '../core/database/sql-params';
 import type { ListQueryDto } from '../core/http/list-query.dto';
 import {
@@ -13,9 +13,6 @@ import {
 import type { MessagePageRow } from './dto/message-response.dto';
 import { MessageEntity, MessageRole, MessageStatus } from './entities/message.entity';
 import { SessionEntity } from './entities/session.entity';
-
-const MESSAGE_COLUMNS = 'id, session_id, seq, role, content, model, tokens, status, created_at';
-const MESSAGE_MARKS = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** The session a turn creates, or the one it continues. */
 export type TurnSession =
@@ -216,27 +213,7 @@ export class SessionsRepository {
   }
 
   async insertMessages(tx: EntityManager, messages: MessageEntity[]): Promise<void> {
-    if (tx.connection.options.type === 'postgres') {
-      await tx.insert(MessageEntity, messages);
-      return;
-    }
-    // TypeORM's SQLite driver writes numbers into the SQL text: every turn's seq made a statement
-    // of its own, prepared anew, and each one's native memory stayed with the process (~7 KB a turn;
-    // bench/results/analysis.md). One text for every turn is prepared once.
-    await tx.query(
-      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ${messages.map(() => MESSAGE_MARKS).join(', ')}`,
-      messages.flatMap((m) => [
-        m.id,
-        m.sessionId,
-        m.seq,
-        m.role,
-        m.content,
-        m.model,
-        m.tokens,
-        m.status,
-        sqliteDateText(m.createdAt),
-      ]),
-    );
+    await tx.insert(MessageEntity, messages);
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 
-import { poolQuery, sqliteDateText } from '../core/database/pool-query';
+import { poolQuery } from '../core/database/pool-query';
 import { SkillEntity } from './entities/skill.entity';
 import { SkillRunEntity } from './entities/skill-run.entity';
 
@@ -48,12 +48,6 @@ const TAKE_SQL = `UPDATE skill_runs r SET status = 'running', started_at = $2 FR
 const END_SQL = `UPDATE skill_runs SET status = $2, exit_code = $3, stdout = $4, stderr = $5,
     output_truncated = $6, duration_ms = $7, finished_at = $8
   WHERE id = $1 AND status = 'running'`;
-
-// TypeORM's SQLite driver writes numbers into the SQL text: each run's duration made a statement of
-// its own, prepared anew, whose native memory stayed with the process (bench/results/analysis.md).
-const SQLITE_END_SQL = `UPDATE skill_runs SET status = ?, exit_code = ?, stdout = ?, stderr = ?,
-    output_truncated = ?, duration_ms = ?, finished_at = ?
-  WHERE id = ? AND status = 'running'`;
 
 /** Skill runs: the statements of a run's life, and which dialect gets which. */
 @Injectable()
@@ -135,16 +129,7 @@ export class SkillRunsRepository {
       ]);
       return;
     }
-    await this.db.query(SQLITE_END_SQL, [
-      end.status,
-      end.exitCode,
-      end.stdout,
-      end.stderr,
-      end.outputTruncated ? 1 : 0,
-      end.durationMs,
-      end.finishedAt ? sqliteDateText(end.finishedAt) : null,
-      runId,
-    ]);
+    await this.runs.update({ id: runId, status: 'running' }, end);
   }
 
   /** One query with the join (findOne with relations adds a second, DISTINCT one). */
