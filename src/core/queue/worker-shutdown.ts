@@ -39,8 +39,13 @@ export class WorkerShutdown {
     // No new jobs; the ones running here finish (they need the database, not Redis).
     await worker.pause(true);
     await this.settled();
-    // Decided only now: a Redis that went away just before SIGTERM may not have been noticed then.
-    await (this.redis.client.status === 'ready' ? worker.close() : worker.close(true));
+    // Decided only now, by a round trip: a Redis killed just before SIGTERM can still read as
+    // 'ready' until its socket's close is handled, and the graceful close then waited for it.
+    const answers = await this.redis.ping().then(
+      () => true,
+      () => false,
+    );
+    await (answers ? worker.close() : worker.close(true));
   }
 
   private async settled(): Promise<void> {
