@@ -3,8 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startApp } from '../support/test-app';
-import { testEnv } from '../support/test-env';
+import { TEST_REDIS_URL, testEnv } from '../support/test-env';
 import { sleep } from '../support/wait';
+
+/** `url` with a non-zero database index: its own if it has one, else `index`. */
+function withDatabaseIndex(url: string, index: number): string {
+  const parsed = new URL(url);
+  if (Number(parsed.pathname.slice(1) || 0) === 0) parsed.pathname = `/${index}`;
+  return parsed.toString();
+}
 
 /** What keeps the event loop alive (sockets, servers, timers), by kind. */
 function liveResources(): string[] {
@@ -63,8 +70,12 @@ describe('a failing start-up leaves nothing open', () => {
       },
     ],
     [
+      // A Redis database other than 0: each connection's SELECT is then in flight when the queues close.
       'an unreachable PostgreSQL',
-      () => ({ DATABASE_URL: 'postgres://openclaw:secret@127.0.0.1:1/openclaw' }),
+      () => ({
+        DATABASE_URL: 'postgres://openclaw:secret@127.0.0.1:1/openclaw',
+        REDIS_URL: withDatabaseIndex(TEST_REDIS_URL, 1),
+      }),
     ],
     [
       // After the app is built (listen runs the bootstrap hooks). ROLE=api: a BullMQ worker closed

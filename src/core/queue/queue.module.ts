@@ -15,6 +15,13 @@ class StartupTrackedQueue extends Queue {
     // Redis trouble surfaces through the calls (each bounded) and /health/ready; an 'error' event
     // with no listener would crash the process instead.
     this.on('error', () => undefined);
+    // BullMQ re-emits a failed first connection (a SELECT that met a closed socket, say) as an
+    // 'error' of the connection even after close() removed its listeners, and an 'error' no one
+    // listens to throws: a failing start-up crashed with a stack instead of its one-line reason.
+    const connection = this.connection;
+    const emit = connection.emit.bind(connection);
+    connection.emit = (event: string | symbol, ...args: unknown[]) =>
+      event === 'error' && connection.listenerCount('error') === 0 ? false : emit(event, ...args);
     closeIfStartFails(() => this.close());
   }
 
