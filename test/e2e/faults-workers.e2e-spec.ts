@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +12,15 @@ import { until } from '../support/wait';
 const STALLED_INTERVAL_MS = 2000;
 
 /** A worker killed mid-run (SPEC §8): its run ends `failed` within two stalled intervals, not re-run. */
+/** Whether `pid` is a process that has not ended (gone, or a zombie waiting to be reaped, is ended). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 describe('a worker killed mid-run (SPEC §8, README "Operations: faults")', () => {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-faults-workers-'));
   const databaseUrl = process.env.DATABASE_URL || `sqlite:${join(dir, 'shared.db')}`;
@@ -53,6 +62,12 @@ describe('a worker killed mid-run (SPEC §8, README "Operations: faults")', () =
     // The survivor is up before the kill, so the time measured is recovery alone.
     await cluster.startWorker();
 
+    // The victim's script launcher, its child: it has to end with it, not linger as an orphan.
+    const launcher = spawnSync('pgrep', ['-P', String(victim.proc.pid), '-f', 'launcher-main'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    expect(launcher).toMatch(/^\d+$/);
+
     const killedAt = Date.now();
     victim.proc.kill('SIGKILL');
     await victim.exited;
@@ -77,5 +92,6 @@ describe('a worker killed mid-run (SPEC §8, README "Operations: faults")', () =
       .stdout.split('\n')
       .filter(Boolean);
     expect(lines).toHaveLength(1);
+    await until('the launcher to end', () => Promise.resolve(!alive(Number(launcher))), 5000);
   }, 60_000);
 });

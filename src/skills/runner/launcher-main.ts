@@ -20,10 +20,12 @@ export interface LaunchReply {
 process.on('SIGTERM', () => undefined);
 process.on('SIGINT', () => undefined);
 
-// The worker is gone (stopped or killed): no script outlives it.
+// The worker is gone (stopped or killed): no script outlives it. Then the kernel ends this process:
+// Node's own exit can deadlock in its teardown (nodejs/node#54918), and once left a launcher
+// orphaned for good, with a killed run's bwrap unreaped and the worker's stdout held open.
 process.on('disconnect', () => {
   killAllScripts();
-  process.exit(0);
+  process.kill(process.pid, 'SIGKILL');
 });
 
 process.on('message', (msg: LaunchRequest) => {
