@@ -3,7 +3,7 @@ import { Worker } from 'bullmq';
 import { loadEnv } from '../../src/core/env/env';
 import { EnvService } from '../../src/core/env/env.service';
 import { QUEUE_PREFIX } from '../../src/core/queue/queues';
-import { bullConnection } from '../../src/core/queue/redis-connection';
+import { bullConnection, withTimeout } from '../../src/core/queue/redis-connection';
 import { WorkerShutdown } from '../../src/core/queue/worker-shutdown';
 import { RedisService } from '../../src/core/redis/redis.service';
 import { startPrivateRedis } from '../support/private-redis';
@@ -32,17 +32,14 @@ describe('A worker stopped just after Redis was killed', () => {
         const stop = new WorkerShutdown(shared);
 
         await redis.stop();
-        let timer: NodeJS.Timeout | undefined;
-        const closed = await Promise.race([
-          stop.close(worker).then(() => 'closed'),
-          new Promise((resolve) => {
-            timer = setTimeout(
-              () => resolve(`still closing (try ${i + 1})`),
-              env.get('REDIS_COMMAND_TIMEOUT_MS') + 1000,
-            );
-          }),
-        ]);
-        clearTimeout(timer);
+        const closed = await withTimeout(
+          stop.close(worker),
+          env.get('REDIS_COMMAND_TIMEOUT_MS') + 1000,
+          `Closing (try ${i + 1})`,
+        ).then(
+          () => 'closed',
+          (err: Error) => err.message,
+        );
         await redis.start();
         // A close still waiting for Redis ends now that it is back: a failure leaves nothing open.
         await stop.close(worker);
