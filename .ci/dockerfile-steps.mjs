@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// A Redis of its own: the test files take databases 0–15 of the shared one, and a server sharing a
+// test's database takes that test's jobs (its skill runs then answered 202).
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) throw new Error('REDIS_URL: a Redis that no test run uses (.ci/run starts one)');
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(join(tmpdir(), 'openclaw-image-'));
 const log = (line) => process.stdout.write(`[image] ${line}\n`);
@@ -138,7 +142,7 @@ const env = {
   HOST: '127.0.0.1',
   DATA_DIR: dataDir,
   DATABASE_URL: `sqlite:${join(dataDir, 'openclaw.db')}`,
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
+  REDIS_URL: redisUrl,
   JWT_SECRET: 'image-steps-jwt-secret-0123456789abcdef',
   ADMIN_EMAIL: 'admin@example.test',
   ADMIN_PASSWORD: 'image-steps-password',
