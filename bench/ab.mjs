@@ -5,10 +5,11 @@
 //     (a ref may carry Node flags or environment variables for its server after a '+':
 //     HEAD,HEAD+--max-semi-space-size=32 or HEAD,HEAD+MALLOC_ARENA_MAX=2)
 //     [--connections N] (default: each row's own, 50 or 10; 1 shows the latency a request adds)
+//     [--database sqlite] (each server on its own SQLite file instead of PostgreSQL; not row 7)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import pg from 'pg';
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '2' },
     connections: { type: 'string' },
+    database: { type: 'string', default: 'postgres' },
   },
 });
 const log = (msg) => process.stderr.write(`[ab] ${msg}\n`);
@@ -49,6 +51,12 @@ const envOf = (ref) =>
       .map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]),
   );
 if (refs.length !== 2) throw new Error('--refs needs two git refs: before,after');
+const onSqlite = args.database === 'sqlite';
+if (!onSqlite && args.database !== 'postgres') throw new Error('--database is postgres or sqlite');
+if (onSqlite && args.rows.split(',').includes('7'))
+  throw new Error(
+    'row 7 seeds its messages through PostgreSQL: leave it out with --database sqlite',
+  );
 
 const COMPLETION = {
   model: 'gpt-4o',
@@ -123,10 +131,10 @@ try {
   for (const [i, b] of builds.entries()) {
     await flushRedisKeys(redisUrls[i]);
     onCleanup(() => flushRedisKeys(redisUrls[i]));
-    const pgDb = await createPgDatabase();
+    const pgDb = onSqlite ? null : await createPgDatabase();
     const server = await startServer({
       built: b.built,
-      databaseUrl: pgDb.url,
+      databaseUrl: pgDb?.url ?? `sqlite:${join(dirname(b.built.main), `../../ab-${i}.db`)}`,
       upstreamPort: upstream.port,
       env: {
         WEBHOOK_CONCURRENCY: '50',
@@ -136,9 +144,11 @@ try {
       },
       execArgv: flagsOf(refs[i]),
     });
-    const db = new pg.Client({ connectionString: pgDb.url });
-    await db.connect();
-    onCleanup(() => db.end());
+    const db = pgDb && new pg.Client({ connectionString: pgDb.url });
+    if (db) {
+      await db.connect();
+      onCleanup(() => db.end());
+    }
     onCleanup(() => stop(server.child));
     sides.push({ ...b, server, db, state: {} });
   }
