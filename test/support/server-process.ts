@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -21,13 +21,37 @@ export interface ServerProcess {
 // OPENCLAW_TEST_PORT_BASE gives a second test run on the same machine (CI's other Node major) a range of its own.
 let nextPort = Number(process.env.OPENCLAW_TEST_PORT_BASE ?? 30000) + (process.pid % 2500);
 
+/** Ports something listens on now (Linux's /proc; elsewhere none are known): another run's servers. */
+function listeningPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === '0A') ports.add(parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+    }
+  }
+  return ports;
+}
+
+function takePort(): number {
+  const taken = listeningPorts();
+  while (taken.has(nextPort)) nextPort++;
+  return nextPort++;
+}
+
 /**
  * The built server (`npm run build` → dist/) run as a user runs it, in a fresh working
  * directory, with a plain environment: only what the test passes, never the runner's own.
  */
 export function spawnServer(env: Record<string, string>, cwd?: string): ServerProcess {
   const dir = cwd ?? mkdtempSync(join(tmpdir(), 'openclaw-proc-'));
-  const port = nextPort++;
+  const port = takePort();
   const started = Date.now();
   const proc = spawn(process.execPath, [MAIN], {
     cwd: dir,
