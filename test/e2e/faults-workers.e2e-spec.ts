@@ -11,7 +11,6 @@ import { until } from '../support/wait';
 
 const STALLED_INTERVAL_MS = 2000;
 
-/** A worker killed mid-run (SPEC §8): its run ends `failed` within two stalled intervals, not re-run. */
 /** Whether `pid` is a process that has not ended (gone, or a zombie waiting to be reaped, is ended). */
 function alive(pid: number): boolean {
   try {
@@ -21,6 +20,7 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A worker killed mid-run (SPEC §8): its run ends `failed` within two stalled intervals, not re-run. */
 describe('a worker killed mid-run (SPEC §8, README "Operations: faults")', () => {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-faults-workers-'));
   const databaseUrl = process.env.DATABASE_URL || `sqlite:${join(dir, 'shared.db')}`;
